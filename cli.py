@@ -1,0 +1,236 @@
+"""The `nlp` command: a thin typer front over `pipeline` (argument handling and printing only)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(
+    name="nlp",
+    help="Composable, streaming, resumable NLP pipelines. Start with `nlp run` (bundled news corpus) or `nlp init`.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_CONFIG = 2
+EXIT_RUN = 1
+
+
+def _err(message: str, code: int) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _resolve(config: Path | None, overrides: list[str]) -> dict[str, Any]:
+    from pipeline.config import DEFAULT_CONFIG, apply_overrides, load_config, resolve_config
+
+    raw = load_config(config if config is not None else DEFAULT_CONFIG)
+    apply_overrides(raw, overrides)
+    return resolve_config(raw)
+
+
+@app.command()
+def run(
+    config: Annotated[Path | None, typer.Argument(help="YAML config; omit to run the bundled news job.")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Run folder (overrides output.dir).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key: KEY.PATH=VALUE (repeatable).")] = None,
+    executor: Annotated[str | None, typer.Option(help="serial | processes | dask")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes for processes/dask.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table; for batch jobs.")] = False,
+    log_file: Annotated[Path | None, typer.Option(help="Also write log messages to this file.")] = None,
+) -> None:
+    """Run a pipeline over a corpus and write the run folder (documents, manifest, quarantine)."""
+    from pipeline.config import ConfigError
+    from pipeline.executors import ExecutorError
+    from pipeline.runner import RunError
+    from pipeline.runner import run as run_pipeline
+    from pipeline.stage import StageError
+
+    _setup_logging(quiet, log_file)
+    overrides = list(set_ or [])
+    if executor is not None:
+        overrides.append(f"execution.executor={executor}")
+    if workers is not None:
+        overrides.append(f"execution.workers={workers}")
+    if output is not None:
+        overrides.append(f"output.dir={output}")
+    try:
+        resolved = _resolve(config, overrides)
+        progress = None
+        if not quiet:
+            from pipeline.progress import RichProgress
+
+            progress = RichProgress()
+        result = run_pipeline(resolved, progress=progress)
+    except ConfigError as exc:
+        raise _err(str(exc), EXIT_CONFIG) from None
+    except (RunError, StageError, ExecutorError) as exc:
+        raise _err(str(exc), EXIT_RUN) from None
+    except KeyboardInterrupt:
+        raise _err("interrupted; finished shards are kept: run the same command again to resume", 130) from None
+
+    manifest = result.manifest
+    counts = manifest["documents"]
+    if not quiet:
+        _print_summary(manifest)
+    logging.getLogger("nlp").info("run folder %s: %s", result.run_dir, counts)
+    typer.echo(
+        f"documents: in {counts['in']} = out {counts['out']} + quarantined {counts['quarantined']}"
+        f"  ->  {result.run_dir}"
+    )
+
+
+def _setup_logging(quiet: bool, log_file: Path | None) -> None:
+    handlers: list[logging.Handler] = []
+    if log_file is not None:
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    if not quiet:
+        from rich.logging import RichHandler
+
+        handlers.append(RichHandler(show_path=False, level=logging.WARNING))
+    logging.basicConfig(level=logging.INFO, handlers=handlers or [logging.NullHandler()], force=True)
+
+
+def _print_summary(manifest: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    timings = manifest["timings"]
+    table = Table(title=f"run {manifest['name']!r}", title_justify="left")
+    for column in ("stage", "in", "out", "quarantined", "seconds"):
+        table.add_column(column, justify="left" if column == "stage" else "right")
+    for row in manifest["stages"]:
+        seconds = row.get("seconds")
+        table.add_row(
+            row["name"], str(row["in"]), str(row["out"]), str(row["quarantined"]), "" if seconds is None else f"{seconds:.2f}"
+        )
+    console = Console(stderr=True)
+    console.print(table)
+    console.print(
+        f"{timings['total_seconds']:.2f} s, {timings['documents_per_second'] or 0:,.0f} docs/s, "
+        f"{timings['words_per_second'] or 0:,.0f} words/s; shards computed {timings['shards_computed']}, "
+        f"reused {timings['shards_reused']}"
+    )
+
+
+@app.command()
+def validate(
+    config: Annotated[Path, typer.Argument(help="YAML config to check.")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key: KEY.PATH=VALUE.")] = None,
+    show: Annotated[bool, typer.Option(help="Print the fully resolved config.")] = False,
+) -> None:
+    """Check a config without running it; with --show, print it fully resolved."""
+    from pipeline.config import ConfigError, dump_config
+    from pipeline.runner import check_corpus_path
+
+    try:
+        resolved = _resolve(config, list(set_ or []))
+        check_corpus_path(resolved["corpus"])
+    except ConfigError as exc:
+        raise _err(str(exc), EXIT_CONFIG) from None
+    if show:
+        typer.echo(dump_config(resolved), nl=False)
+    else:
+        names = ", ".join(next(iter(s)) for s in resolved["stages"]) or "none"
+        typer.echo(f"{config}: valid (reader {resolved['corpus']['reader']}; stages: {names})")
+
+
+@app.command()
+def components(
+    name: Annotated[str | None, typer.Argument(help="Show one component's parameters and documentation.")] = None,
+) -> None:
+    """List registered stages, readers, learners and tasks with their parameters."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipeline import registry
+
+    console = Console()
+    if name is not None:
+        found = []
+        for kind in registry.KINDS:
+            if name in registry.names(kind):
+                found.append(registry.describe(registry.lookup(kind, name)))
+        if not found:
+            import difflib
+
+            every = sorted({n for kind in registry.KINDS for n in registry.names(kind)})
+            close = difflib.get_close_matches(name, every, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise _err(f"no component named {name!r}{hint} (see `nlp components`)", EXIT_CONFIG)
+        for info in found:
+            console.print(f"[bold]{info['name']}[/bold] ({info['kind']}, version {info['version']})")
+            console.print(info["doc"], markup=False)
+            table = Table("parameter", "type", "default")
+            for pname, p in info["parameters"].items():
+                table.add_row(pname, p["type"], "(required)" if p["required"] else repr(p["default"]))
+            console.print(table)
+        return
+    table = Table("kind", "name", "parameters (defaults)", "summary")
+    for kind in registry.KINDS:
+        for comp in registry.names(kind):
+            info = registry.describe(registry.lookup(kind, comp))
+            params = ", ".join(
+                f"{p}" if spec["required"] else f"{p}={spec['default']!r}" for p, spec in info["parameters"].items()
+            )
+            table.add_row(kind, comp, params, info["summary"])
+    console.print(table)
+
+
+STARTER_CONFIG = """\
+# nlp-pipeline config. Run it with: nlp run {path}
+# Every key below shows its default; `nlp validate {path} --show` prints the fully resolved config,
+# `nlp components NAME` documents a component's parameters.
+name: my-corpus
+
+corpus:
+  reader: text              # text | jsonl | csv | feeds | html | lee-news  (see `nlp components`)
+  path: data/*.txt          # a file, a folder or a glob; .gz/.bz2 are read transparently
+  # max_chars: 1000000      # longer documents are quarantined
+  # limit: 1000             # read only the first N items
+
+stages:                     # applied to every document, in order
+  - normalize: {unicode: NFKC, whitespace: true, lowercase: false}
+  - tokenize: {backend: spacy}          # spacy | regex | nltk-treebank | nltk-tweet | whitespace
+  - sentences: {backend: rules}         # rules | punkt
+  - stopwords: {lists: [spacy], remove: false}
+
+execution:
+  executor: serial          # serial | processes | dask
+  workers: 2
+  shard_size: 1000          # documents per shard: memory depends on this, not on the corpus size
+  cache: true               # re-runs skip finished shards; a changed stage recomputes from there
+
+output:
+  dir: runs/my-corpus
+  formats: [parquet]        # parquet and/or jsonl
+"""
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter config.")] = Path("nlp.yaml"),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter config."""
+    if path.exists() and not force:
+        raise _err(f"{path} already exists; use --force to overwrite", EXIT_CONFIG)
+    path.write_text(STARTER_CONFIG.format(path=path), encoding="utf-8")
+    typer.echo(f"wrote {path}; edit corpus.path, then: nlp run {path}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except BrokenPipeError:
+        sys.stderr.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,367 @@
+"""The YAML config: loading, `--set` overrides and validation into typed, fully resolved settings.
+
+Every component's parameters are validated by a pydantic model generated from its
+constructor signature, so the config is the single source of truth: unknown keys,
+wrong types and out-of-range values fail with one line naming the key path, the
+bad value and what is allowed. The resolved config has every default filled in.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from . import registry
+
+__all__ = ["ConfigError", "load_config", "apply_overrides", "resolve_config", "dump_config", "DEFAULT_CONFIG"]
+
+DEFAULT_CONFIG = Path(__file__).parent / "defaults" / "news.yaml"
+TOP_LEVEL_KEYS = ("name", "corpus", "stages", "represent", "tasks", "execution", "output")
+
+
+class ConfigError(ValueError):
+    """A config problem, described in one line: key path, bad value, what is allowed."""
+
+
+class ExecutionSettings(BaseModel):
+    """How a run executes: executor, workers, shard size, cache."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    executor: Literal["serial", "processes", "dask"] = "serial"
+    workers: Annotated[int, Field(ge=1, le=512)] = 2
+    shard_size: Annotated[int, Field(ge=1)] = 1000
+    batch_size: Annotated[int, Field(ge=1)] = 256
+    cache: bool = True
+    recycle_after: Annotated[int, Field(ge=1)] = 50
+    address: str | None = None
+
+
+class OutputSettings(BaseModel):
+    """Where and how results are written."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dir: str | None = None
+    formats: list[Literal["parquet", "jsonl"]] = Field(default_factory=lambda: ["parquet"])
+
+
+class CorpusLimits(BaseModel):
+    """Engine-level corpus keys, common to every reader."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: Annotated[int, Field(ge=1)] | None = None
+    max_chars: Annotated[int, Field(ge=1)] = 1_000_000
+
+
+# ---------------------------------------------------------------------------------------------
+# loading and overrides
+
+
+def load_config(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+    """Read a config from a YAML path or take a dict; returns a fresh dict (YAML loaded safely)."""
+    if isinstance(source, Mapping):
+        return _deepcopy(dict(source))
+    path = Path(source)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config must be a mapping of sections, got {type(data).__name__}")
+    return data
+
+
+def _deepcopy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deepcopy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deepcopy(v) for v in value]
+    return value
+
+
+def apply_overrides(config: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """Apply `KEY.PATH=VALUE` overrides (values parsed as YAML) and return the config.
+
+    In `stages`, a path segment may be the stage's name (`stages.tokenize.backend=regex`)
+    or its index (`stages.1.backend=regex`).
+    """
+    for item in overrides:
+        key, sep, raw_value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. stages.tokenize.backend=regex")
+        try:
+            value = yaml.safe_load(raw_value) if raw_value.strip() else ""
+        except yaml.YAMLError:
+            value = raw_value
+        _set_path(config, key.strip().split("."), value, key.strip())
+    return config
+
+
+def _set_path(config: dict[str, Any], parts: list[str], value: Any, key: str) -> None:
+    node: Any = config
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        if isinstance(node, list):
+            node, part_key = _stage_slot(node, part, key)
+            if last:
+                raise ConfigError(f"--set {key}: give a parameter of the stage, e.g. {key}.PARAM=VALUE")
+            if node is None:
+                raise ConfigError(f"--set {key}: stage {part!r} has no parameters mapping")
+            continue
+        if not isinstance(node, dict):
+            raise ConfigError(f"--set {key}: {'.'.join(parts[:depth])} is not a mapping")
+        if last:
+            node[part] = value
+            return
+        child = node.get(part)
+        if child is None:
+            child = [] if part == "stages" and depth == 0 else {}
+            node[part] = child
+        node = child
+
+
+def _stage_slot(stages: list[Any], part: str, key: str) -> tuple[dict[str, Any] | None, str]:
+    names = [_stage_name(entry) for entry in stages]
+    if part.isdigit():
+        index = int(part)
+        if index >= len(stages):
+            raise ConfigError(f"--set {key}: stage index {index} out of range (the config has {len(stages)} stages)")
+    elif part in names:
+        index = names.index(part)
+    else:
+        close = difflib.get_close_matches(part, [n for n in names if n], n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"--set {key}: no stage {part!r} in the config{hint} (stages: {', '.join(map(str, names))})")
+    entry = stages[index]
+    if isinstance(entry, str):
+        entry = {entry: {}}
+        stages[index] = entry
+    if isinstance(entry, dict) and len(entry) == 1:
+        name = next(iter(entry))
+        if entry[name] is None:
+            entry[name] = {}
+        return entry[name], name
+    return None, part
+
+
+def _stage_name(entry: Any) -> str | None:
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, dict) and len(entry) == 1:
+        return str(next(iter(entry)))
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# validation
+
+
+@cache
+def component_model(kind: str, name: str) -> type[BaseModel]:
+    """A pydantic model of a registered component's constructor parameters (extra keys forbidden)."""
+    cls = registry.lookup(kind, name)
+    try:
+        hints = typing.get_type_hints(cls.__init__, include_extras=True)
+    except (NameError, TypeError):
+        hints = {}
+    fields: dict[str, Any] = {}
+    for pname, param in registry.parameters(cls).items():
+        annotation = hints.get(pname, Any)
+        default = ... if param.default is param.empty else param.default
+        fields[pname] = (annotation, default)
+    config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    return create_model(f"{kind}_{name}_params", __config__=config, **fields)
+
+
+def _validate(model: type[BaseModel], data: Any, path: str) -> dict[str, Any]:
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path}: expected a mapping of parameters, got {_show(data)}")
+    try:
+        return model.model_validate(dict(data)).model_dump(mode="json")
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, model, path)) from None
+
+
+def _explain(exc: ValidationError, model: type[BaseModel], path: str) -> str:
+    """Turn the first pydantic error into one line: key path, bad value, what is allowed."""
+    err = exc.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    full = f"{path}.{loc}" if path and loc else (path or loc)
+    kind = err["type"]
+    value = err.get("input")
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        allowed = list(model.model_fields)
+        key = str(err["loc"][-1])
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"{full}: unknown key{hint} (allowed: {', '.join(allowed) or 'no parameters'})"
+    if kind == "missing":
+        return f"{full}: required key is missing"
+    if kind == "literal_error":
+        expected = ctx.get("expected", "")
+        options = [o.strip().strip("'\"") for o in expected.replace(" or ", ", ").split(",")]
+        close = difflib.get_close_matches(str(value), options, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"{full}: {_show(value)} is not allowed{hint} (allowed: {expected})"
+    message = err["msg"]
+    message = message[0].lower() + message[1:] if message else "invalid value"
+    return f"{full}: {_show(value)} is invalid: {message}"
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _check_keys(data: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:
+    allowed = list(allowed)
+    for key in data:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            where = f"{path}.{key}" if path else str(key)
+            raise ConfigError(f"{where}: unknown key{hint} (allowed: {', '.join(allowed)})")
+
+
+def _lookup(kind: str, name: Any, path: str) -> None:
+    if not isinstance(name, str):
+        raise ConfigError(f"{path}: expected a {kind} name, got {_show(name)}")
+    try:
+        registry.lookup(kind, name)
+    except registry.RegistryError:
+        known = registry.names(kind)
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"{path}: unknown {kind} {name!r}{hint} (available: {', '.join(known) or 'none installed'})"
+        ) from None
+
+
+def resolve_config(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a raw config and return it fully resolved: every default visible, types checked.
+
+    Raises `ConfigError` with a one-line message for the first problem found.
+    """
+    _check_keys(raw, TOP_LEVEL_KEYS, "")
+    name = raw.get("name", "run")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"name: {_show(name)} is invalid: expected a non-empty string")
+
+    corpus_raw = raw.get("corpus")
+    if corpus_raw is None:
+        raise ConfigError("corpus: required section is missing (e.g. corpus: {reader: text, path: data/*.txt})")
+    if not isinstance(corpus_raw, Mapping):
+        raise ConfigError(f"corpus: expected a mapping, got {_show(corpus_raw)}")
+    if "reader" not in corpus_raw:
+        raise ConfigError(f"corpus.reader: required key is missing (available: {', '.join(registry.names('reader'))})")
+    reader = corpus_raw["reader"]
+    _lookup("reader", reader, "corpus.reader")
+    reader_model = component_model("reader", reader)
+    limit_keys = set(CorpusLimits.model_fields)
+    reader_params = {k: v for k, v in corpus_raw.items() if k != "reader" and k not in limit_keys}
+    limits = {k: v for k, v in corpus_raw.items() if k in limit_keys}
+    corpus: dict[str, Any] = {"reader": reader}
+    try:
+        corpus.update(_validate(reader_model, reader_params, "corpus"))
+    except ConfigError as exc:
+        if "unknown key" in str(exc):  # mention the engine-level keys too
+            raise ConfigError(f"{exc}; engine keys: {', '.join(sorted(limit_keys))}") from None
+        raise
+    corpus.update(_validate(CorpusLimits, limits, "corpus"))
+
+    stages_raw = raw.get("stages") or []
+    if not isinstance(stages_raw, list):
+        raise ConfigError(f"stages: expected a list of stages, got {_show(stages_raw)}")
+    stages: list[dict[str, Any]] = []
+    for i, entry in enumerate(stages_raw):
+        stage_name = _stage_name(entry)
+        if stage_name is None:
+            raise ConfigError(
+                f"stages[{i}]: expected a stage name or a one-key mapping like {{tokenize: {{backend: spacy}}}}, got {_show(entry)}"
+            )
+        _lookup("stage", stage_name, f"stages[{i}]")
+        params = {} if isinstance(entry, str) else entry[stage_name]
+        stages.append({stage_name: _validate(component_model("stage", stage_name), params, f"stages[{i}].{stage_name}")})
+
+    represent = _resolve_named_section(raw.get("represent"), "represent", "represent")
+    tasks = _resolve_tasks(raw.get("tasks"))
+
+    execution = _validate(ExecutionSettings, raw.get("execution"), "execution")
+    output = _validate(OutputSettings, raw.get("output"), "output")
+    if not output["dir"]:
+        output["dir"] = str(Path("runs") / name)
+    if not output["formats"]:
+        raise ConfigError("output.formats: [] is invalid: list at least one of 'parquet', 'jsonl'")
+
+    return {
+        "name": name,
+        "corpus": corpus,
+        "stages": stages,
+        "represent": represent,
+        "tasks": tasks,
+        "execution": execution,
+        "output": output,
+    }
+
+
+def _resolve_named_section(section: Any, kind: str, path: str) -> dict[str, Any]:
+    if not section:
+        return {}
+    if not isinstance(section, Mapping):
+        raise ConfigError(f"{path}: expected a mapping of {kind} components, got {_show(section)}")
+    out = {}
+    for comp_name, params in section.items():
+        _lookup(kind, comp_name, f"{path}.{comp_name}")
+        out[comp_name] = _validate(component_model(kind, comp_name), params, f"{path}.{comp_name}")
+    return out
+
+
+def _resolve_tasks(section: Any) -> dict[str, Any]:
+    if not section:
+        return {}
+    if not isinstance(section, Mapping):
+        raise ConfigError(f"tasks: expected a mapping of task names to settings, got {_show(section)}")
+    out = {}
+    for task_name, params in section.items():
+        path = f"tasks.{task_name}"
+        if not isinstance(params, Mapping):
+            raise ConfigError(f"{path}: expected a mapping with `model:` or `method:`, got {_show(params)}")
+        selector = "model" if "model" in params else "method" if "method" in params else None
+        if selector is None:
+            raise ConfigError(f"{path}: missing `model:` or `method:` naming the task component")
+        component = params[selector]
+        _lookup("task", component, f"{path}.{selector}")
+        rest = {k: v for k, v in params.items() if k != selector}
+        out[task_name] = {selector: component, **_validate(component_model("task", component), rest, path)}
+    return out
+
+
+def dump_config(config: Mapping[str, Any]) -> str:
+    """Render a resolved config as YAML (key order kept)."""
+    return yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def stage_specs(config: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The `(name, params)` pairs of a resolved config's stages, in order."""
+    return [(next(iter(entry)), dict(next(iter(entry.values())))) for entry in config["stages"]]

@@ -1,0 +1,134 @@
+"""The component registry: stages, readers, learners and tasks looked up by name.
+
+Components register themselves with `@register("stage", "tokenize")`. Packages
+(ours included) expose their components through the entry-point group
+`nlp_pipeline.components`: each entry point names a module whose import registers
+its components. The engine never imports a component directly.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import logging
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any, TypeVar
+
+__all__ = ["ENTRY_POINT_GROUP", "KINDS", "RegistryError", "register", "lookup", "names", "load_plugins"]
+
+logger = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "nlp_pipeline.components"
+KINDS = ("stage", "reader", "represent", "task")
+
+_REGISTRY: dict[str, dict[str, type]] = {kind: {} for kind in KINDS}
+_plugins_loaded = False
+
+T = TypeVar("T", bound=type)
+
+
+class RegistryError(LookupError):
+    """A component name that is not registered; the message lists what is."""
+
+
+def register(kind: str, name: str) -> Callable[[T], T]:
+    """Class decorator: register a component under `kind` ("stage", "reader", ...) and `name`.
+
+    Sets `cls.name = name` and `cls.kind = kind`; `cls.version` defaults to "1" and
+    should change whenever the component's output changes for the same input.
+    """
+    if kind not in _REGISTRY:
+        raise ValueError(f"unknown component kind {kind!r}; expected one of {', '.join(KINDS)}")
+
+    def decorator(cls: T) -> T:
+        existing = _REGISTRY[kind].get(name)
+        if existing is not None and existing is not cls and _qualname(existing) != _qualname(cls):
+            raise ValueError(f"{kind} {name!r} is already registered by {_qualname(existing)}")
+        cls.name = name  # type: ignore[attr-defined]
+        cls.kind = kind  # type: ignore[attr-defined]
+        if not hasattr(cls, "version"):
+            cls.version = "1"  # type: ignore[attr-defined]
+        _REGISTRY[kind][name] = cls
+        return cls
+
+    return decorator
+
+
+def _qualname(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def load_plugins() -> None:
+    """Import every module named in the `nlp_pipeline.components` entry-point group (once)."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            ep.load()
+        except ImportError as exc:  # a broken plugin must not take the engine down
+            logger.warning("could not load components from %s (%s): %s", ep.name, ep.value, exc)
+
+
+def lookup(kind: str, name: str) -> type:
+    """Return the class registered as `name` of `kind`, or raise `RegistryError` with suggestions."""
+    load_plugins()
+    table = _REGISTRY[kind]
+    if name in table:
+        return table[name]
+    known = sorted(table)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise RegistryError(f"unknown {kind} {name!r}{hint} (registered: {', '.join(known) or 'none'})")
+
+
+def names(kind: str) -> list[str]:
+    """Sorted names registered for `kind`."""
+    load_plugins()
+    return sorted(_REGISTRY[kind])
+
+
+def parameters(cls: type) -> dict[str, inspect.Parameter]:
+    """The keyword parameters of a component's constructor, in order."""
+    sig = inspect.signature(cls.__init__)
+    return {
+        p.name: p
+        for p in sig.parameters.values()
+        if p.name != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    }
+
+
+def summary(cls: type) -> str:
+    """First line of a component's docstring."""
+    doc = inspect.getdoc(cls) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def describe(cls: type) -> dict[str, Any]:
+    """A component's name, kind, version, summary and parameters with their defaults."""
+    params = {}
+    for pname, p in parameters(cls).items():
+        params[pname] = {
+            "default": None if p.default is inspect.Parameter.empty else p.default,
+            "required": p.default is inspect.Parameter.empty,
+            "type": _type_name(p.annotation),
+        }
+    return {
+        "name": cls.name,  # type: ignore[attr-defined]
+        "kind": cls.kind,  # type: ignore[attr-defined]
+        "version": cls.version,  # type: ignore[attr-defined]
+        "summary": summary(cls),
+        "doc": inspect.getdoc(cls) or "",
+        "parameters": params,
+    }
+
+
+def _type_name(annotation: Any) -> str:
+    if annotation is inspect.Parameter.empty:
+        return "any"
+    if isinstance(annotation, str):
+        return annotation
+    text = repr(annotation) if not isinstance(annotation, type) else annotation.__name__
+    return text.replace("typing.", "")

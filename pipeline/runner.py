@@ -1,0 +1,357 @@
+"""The streaming runner: corpus → shards → stages → run folder, with cache, resume and quarantine.
+
+The run folder holds `config.yaml` (resolved), `manifest.json`, `documents/shard-*.{parquet,jsonl}`,
+`quarantine.jsonl` and `cache/`. Each finished shard is written atomically and recorded in
+the manifest; a re-run verifies recorded shards by checksum and skips them, an interrupted run
+resumes where it stopped, and a changed stage recomputes from that stage on (the cache keeps
+every stage's output per shard, keyed by a chained fingerprint).
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import platform
+import shutil
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from . import registry
+from .config import ConfigError, dump_config, stage_specs
+from .executors import make_executor
+from .shards import ShardResult, ShardTask, make_shards, stage_fingerprints
+from .store import atomic_write, remove_stale_temps, sha256_file, shard_name
+
+__all__ = ["RunError", "RunResult", "run", "ProgressHook"]
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_VERSION = 1
+VERSIONED_PACKAGES = ("nlp-pipeline", "spacy", "nltk", "gensim", "scikit-learn", "torch", "pyarrow", "pydantic")
+
+
+class RunError(RuntimeError):
+    """A run cannot start or go on (locked output, unwritable folder, missing input); one line."""
+
+
+class ProgressHook:
+    """Receives progress events; the CLI's rich progress bar implements it. Does nothing by default."""
+
+    def start(self, total: int | None) -> None:
+        """The run starts; `total` is the number of input items when known."""
+
+    def advance(self, documents: int, words: int, reused: bool) -> None:
+        """A shard finished: `documents` in, `words` out."""
+
+    def finish(self) -> None:
+        """The run ended."""
+
+
+@dataclass
+class RunResult:
+    """Where a run wrote its results and what its manifest says."""
+
+    run_dir: Path
+    manifest: dict[str, Any]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """`{"in": N, "out": M, "quarantined": Q}`."""
+        return self.manifest["documents"]
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the libraries whose behaviour shapes the outputs."""
+    versions = {"python": platform.python_version()}
+    for name in VERSIONED_PACKAGES:
+        try:
+            versions[name] = package_version(name)
+        except PackageNotFoundError:
+            continue
+    return versions
+
+
+def check_corpus_path(corpus: Mapping[str, Any]) -> None:
+    """Fail early, in one line, when the corpus path names nothing on disk."""
+    path = corpus.get("path")
+    if not isinstance(path, str) or "://" in path:
+        return
+    expanded = os.path.expanduser(path)
+    if glob.has_magic(expanded):
+        if not any(True for _ in glob.iglob(expanded, recursive=True)):
+            raise ConfigError(f"corpus.path: {path!r} matches no file")
+    elif not os.path.exists(expanded):
+        raise ConfigError(f"corpus.path: {path!r} does not exist")
+
+
+def build_reader(corpus: Mapping[str, Any]) -> Any:
+    """Instantiate the configured reader with its parameters (engine keys left out)."""
+    cls = registry.lookup("reader", corpus["reader"])
+    params = {k: v for k, v in corpus.items() if k in registry.parameters(cls)}
+    return cls(**params)
+
+
+def _load_manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        manifest = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return manifest if isinstance(manifest, dict) and manifest.get("manifest_version") == MANIFEST_VERSION else None
+
+
+def _verified(entry: Mapping[str, Any] | None, fingerprint: str, formats: list[str], run_dir: Path) -> bool:
+    """A recorded shard is reusable when its fingerprint matches and every file checks out."""
+    if not entry or entry.get("fingerprint") != fingerprint:
+        return False
+    files = entry.get("files", {})
+    for fmt in [*formats, "quarantine"]:
+        info = files.get(fmt)
+        if not info or sha256_file(run_dir / info["path"]) != info["sha256"]:
+            return False
+    return True
+
+
+def _acquire_lock(run_dir: Path) -> Any:
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(run_dir / ".lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RunError(
+            f"another run is writing to {run_dir} (lock {run_dir / '.lock'}); wait for it to finish or choose another --output"
+        ) from None
+    return lock
+
+
+def run(
+    config: Mapping[str, Any],
+    *,
+    progress: ProgressHook | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> RunResult:
+    """Run a resolved config end to end and return the run folder and manifest.
+
+    Raises `ConfigError` for a bad corpus path, `RunError` when the output folder is
+    locked or cannot be written, and lets `StageError` (missing model or data) through.
+    """
+    progress = progress or ProgressHook()
+    started_wall = datetime.now(UTC)
+    t_start = time.perf_counter()
+    corpus = config["corpus"]
+    check_corpus_path(corpus)
+    execution = config["execution"]
+    formats = list(config["output"]["formats"])
+    run_dir = Path(config["output"]["dir"])
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        lock = _acquire_lock(run_dir)
+    except PermissionError as exc:
+        raise RunError(f"cannot write to the output folder {run_dir}: {exc.strerror}") from None
+
+    try:
+        return _run_locked(config, run_dir, formats, execution, corpus, progress, should_stop, started_wall, t_start)
+    except OSError as exc:
+        if exc.errno is not None and exc.filename is not None:
+            raise RunError(
+                f"cannot write {exc.filename}: {exc.strerror}; finished shards are kept, run again to resume"
+            ) from None
+        raise
+    finally:
+        lock.release()
+
+
+def _run_locked(
+    config: Mapping[str, Any],
+    run_dir: Path,
+    formats: list[str],
+    execution: Mapping[str, Any],
+    corpus: Mapping[str, Any],
+    progress: ProgressHook,
+    should_stop: Callable[[], bool] | None,
+    started_wall: datetime,
+    t_start: float,
+) -> RunResult:
+    remove_stale_temps(run_dir)
+    atomic_write(run_dir / "config.yaml", dump_config(config).encode("utf-8"))
+    manifest_path = run_dir / "manifest.json"
+    previous = _load_manifest(manifest_path) or {}
+    recorded: dict[int, dict[str, Any]] = {int(e["index"]): e for e in previous.get("shards", [])}
+
+    specs = [(name, params, registry.lookup("stage", name).version) for name, params in stage_specs(config)]
+    engine_key = orjson.dumps({"max_chars": corpus["max_chars"]}).decode()
+    reader = build_reader(corpus)
+
+    versions = package_versions()
+    manifest: dict[str, Any] = {
+        "manifest_version": MANIFEST_VERSION,
+        "name": config["name"],
+        "status": "running",
+        "started": started_wall.isoformat(),
+        "documents": {"in": 0, "out": 0, "quarantined": 0},
+        "stages": [],
+        "versions": versions,
+        "components": {name: version for name, _, version in specs},
+        "timings": {},
+        "shards": [],
+    }
+    stage_seconds = {name: 0.0 for name, _, _ in specs}
+    counters = {"computed": 0, "reused": 0, "read_seconds": 0.0, "words": 0}
+    seen_indices: list[int] = []
+    last_write = [0.0]
+
+    def write_manifest(force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - last_write[0] < 1.0:
+            return
+        last_write[0] = now
+        manifest["shards"] = [recorded[i] for i in sorted(recorded)]
+        atomic_write(manifest_path, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+
+    def record(result: ShardResult) -> None:
+        recorded[result.index] = result.to_manifest()
+        counters["reused" if result.reused else "computed"] += 1
+        counters["words"] += result.words
+        for stat in result.stages:
+            if not result.reused and not stat.get("cached"):
+                stage_seconds[stat["name"]] = stage_seconds.get(stat["name"], 0.0) + stat["seconds"]
+        progress.advance(result.documents_in, result.words, result.reused)
+        write_manifest(force=not result.reused)
+
+    def tasks() -> Iterator[ShardTask]:
+        shard_stream = make_shards(
+            reader.read(),
+            shard_size=execution["shard_size"],
+            max_chars=corpus["max_chars"],
+            limit=corpus["limit"],
+            engine_key=engine_key,
+        )
+        while True:
+            t0 = time.perf_counter()
+            item = next(shard_stream, None)
+            counters["read_seconds"] += time.perf_counter() - t0
+            if item is None:
+                return
+            if should_stop is not None and should_stop():
+                return
+            index, items, input_hash = item
+            seen_indices.append(index)
+            fingerprints = stage_fingerprints(input_hash, specs)
+            fingerprint = fingerprints[-1] if fingerprints else input_hash
+            if _verified(recorded.get(index), fingerprint, formats, run_dir):
+                record(ShardResult.from_manifest(recorded[index]))
+                continue
+            recorded.pop(index, None)
+            yield ShardTask(
+                index=index,
+                items=items,
+                input_hash=input_hash,
+                fingerprints=fingerprints,
+                config=dict(config),
+                run_dir=str(run_dir),
+                cache=execution["cache"],
+                formats=formats,
+                batch_size=execution["batch_size"],
+            )
+
+    total = reader.count()
+    if total is not None and corpus["limit"] is not None:
+        total = min(total, corpus["limit"])
+    progress.start(total)
+    executor = make_executor(
+        execution["executor"],
+        workers=execution["workers"],
+        recycle_after=execution["recycle_after"],
+        address=execution.get("address"),
+    )
+    try:
+        with executor:
+            for result in executor.run(tasks()):
+                record(result)
+    finally:
+        progress.finish()
+        write_manifest(force=True)
+
+    n_shards = max(seen_indices) + 1 if seen_indices else 0
+    for index in [i for i in recorded if i >= n_shards]:
+        for info in recorded.pop(index).get("files", {}).values():
+            (run_dir / info["path"]).unlink(missing_ok=True)
+    _remove_unrecorded_shards(run_dir, n_shards)
+
+    entries = [recorded[i] for i in sorted(recorded)]
+    docs_in = sum(e["in"] for e in entries)
+    docs_out = sum(e["out"] for e in entries)
+    docs_quarantined = sum(e["quarantined"] for e in entries)
+    manifest["documents"] = {"in": docs_in, "out": docs_out, "quarantined": docs_quarantined}
+    manifest["stages"] = _stage_table(entries, specs, stage_seconds)
+    _write_quarantine(run_dir, entries)
+    elapsed = time.perf_counter() - t_start
+    manifest["timings"] = {
+        "total_seconds": round(elapsed, 4),
+        "read_seconds": round(counters["read_seconds"], 4),
+        "stage_seconds": {k: round(v, 4) for k, v in stage_seconds.items()},
+        "documents_per_second": round(docs_in / elapsed, 2) if elapsed else None,
+        "words_per_second": round(counters["words"] / elapsed, 2) if elapsed else None,
+        "shards_computed": counters["computed"],
+        "shards_reused": counters["reused"],
+    }
+    manifest["status"] = "complete"
+    manifest["finished"] = datetime.now(UTC).isoformat()
+    write_manifest(force=True)
+    return RunResult(run_dir, manifest)
+
+
+def _stage_table(entries: list[dict[str, Any]], specs: list[tuple[str, dict[str, Any], str]], seconds: dict[str, float]) -> list[dict[str, Any]]:
+    read = {"name": "read", "in": 0, "out": 0, "quarantined": 0}
+    table = [{"name": n, "params": p, "version": v, "in": 0, "out": 0, "quarantined": 0, "seconds": round(seconds.get(n, 0.0), 4)} for n, p, v in specs]
+    for entry in entries:
+        stages = entry.get("stages", [])
+        read["in"] += entry["in"]
+        first_in = stages[0]["in"] if stages else entry["out"]
+        read["out"] += first_in
+        read["quarantined"] += entry["in"] - first_in
+        for row, stat in zip(table, stages, strict=False):
+            row["in"] += stat["in"]
+            row["out"] += stat["out"]
+            row["quarantined"] += stat["quarantined"]
+    return [read, *table]
+
+
+def _write_quarantine(run_dir: Path, entries: list[dict[str, Any]]) -> None:
+    """Concatenate the per-shard quarantine files into `quarantine.jsonl` (atomically)."""
+    parts = []
+    for entry in entries:
+        info = entry["files"].get("quarantine")
+        if info:
+            try:
+                parts.append((run_dir / info["path"]).read_bytes())
+            except FileNotFoundError:
+                continue
+    atomic_write(run_dir / "quarantine.jsonl", b"".join(parts))
+
+
+def _remove_unrecorded_shards(run_dir: Path, n_shards: int) -> None:
+    """Delete shard files beyond the corpus's last shard (left by a bigger earlier corpus)."""
+    for folder in ("documents", "quarantine"):
+        for path in (run_dir / folder).glob("shard-*"):
+            stem = path.name.split(".")[0]
+            try:
+                index = int(stem.split("-")[1])
+            except (IndexError, ValueError):
+                continue
+            if index >= n_shards and stem == shard_name(index):
+                path.unlink(missing_ok=True)
+
+
+def clear_cache(run_dir: str | Path) -> None:
+    """Delete a run folder's stage cache."""
+    shutil.rmtree(Path(run_dir) / "cache", ignore_errors=True)

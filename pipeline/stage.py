@@ -1,0 +1,99 @@
+"""Base classes for document stages and corpus readers.
+
+A stage's constructor only stores its keyword parameters (scikit-learn style);
+heavy resources (spaCy tokenizers, stemmers, lists) are built lazily on first use
+in the process that runs the stage, so a stage rebuilt from its config in a worker
+behaves exactly like the original.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .document import Document, Rejected
+from .registry import parameters
+
+__all__ = ["Stage", "Reader", "StageError"]
+
+
+class StageError(RuntimeError):
+    """A stage cannot run as configured (missing model or data, bad resource); says how to fix it."""
+
+
+class Stage:
+    """A per-document stage. Subclasses implement `pipe` (batched) or `process` (one document).
+
+    `name`, `kind` and `version` are set by `@register("stage", NAME)`. Calling the stage
+    on one `Document` processes it and returns it.
+    """
+
+    name: str = "stage"
+    kind: str = "stage"
+    version: str = "1"
+
+    def process(self, doc: Document) -> Document:
+        """Annotate one document in place and return it."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither pipe() nor process()")
+
+    def pipe(self, docs: Iterable[Document], *, batch_size: int = 256) -> Iterator[Document]:
+        """Annotate a stream of documents, yielding each one when done."""
+        for doc in docs:
+            yield self.process(doc)
+
+    def __call__(self, doc: Document) -> Document:
+        return next(iter(self.pipe([doc])))
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor parameters and their current values."""
+        return {name: getattr(self, name) for name in parameters(type(self))}
+
+    def set_params(self, **params: Any) -> Stage:
+        """Set constructor parameters (drops any lazily built resources)."""
+        valid = parameters(type(self))
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"{type(self).__name__} has no parameter {key!r}; valid: {', '.join(valid)}")
+            setattr(self, key, value)
+        self.__dict__.pop("_resources", None)
+        return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Only parameters cross process boundaries; resources are rebuilt where used.
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Reader:
+    """A corpus reader: `read()` streams `Document`s and `Rejected` records, never a list.
+
+    Readers are restartable: each call to `read()` starts from the beginning, in
+    the same order, with the same ids. `count()` may return the number of items
+    when it is cheap to know (for progress bars), else `None`.
+    """
+
+    name: str = "reader"
+    kind: str = "reader"
+    version: str = "1"
+
+    def read(self) -> Iterator[Document | Rejected]:
+        """Yield documents and rejected items in a stable order."""
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[Document | Rejected]:
+        return self.read()
+
+    def count(self) -> int | None:
+        """Number of items `read()` will yield, when known cheaply; else `None`."""
+        return None
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor parameters and their current values."""
+        return {name: getattr(self, name) for name in parameters(type(self))}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"

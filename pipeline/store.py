@@ -1,0 +1,212 @@
+"""On-disk formats of a run folder: document shards (Parquet, JSONL), cache entries, atomic writes.
+
+Every file is written to a temporary name in the same folder and renamed into
+place, so a killed run never leaves a half-written file under a final name. The
+SHA-256 of each written file is returned so the manifest can verify it later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .document import Document
+
+__all__ = [
+    "atomic_write",
+    "sha256_file",
+    "write_documents",
+    "read_documents",
+    "read_shard",
+    "CacheStore",
+    "shard_name",
+]
+
+TOKEN_PREFIX = "tokens."
+JSON_LAYERS = ("entities", "coref", "vectors", "alignment")
+
+
+def shard_name(index: int) -> str:
+    """File stem of shard `index`: `shard-00042`."""
+    return f"shard-{index:05d}"
+
+
+def atomic_write(path: Path, data: bytes) -> str:
+    """Write `data` to `path` via a temp file + rename; return its SHA-256 hex digest."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str | None:
+    """SHA-256 hex digest of a file, or `None` when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def remove_stale_temps(folder: Path) -> int:
+    """Delete temp files left by a killed run; return how many were removed."""
+    removed = 0
+    if folder.is_dir():
+        for tmp in folder.rglob(".*.tmp"):
+            try:
+                tmp.unlink()
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
+# ---------------------------------------------------------------------------------------------
+# documents
+
+
+def _jsonl_bytes(docs: Iterable[Document]) -> bytes:
+    return b"".join(orjson.dumps(doc.to_dict()) + b"\n" for doc in docs)
+
+
+def _parquet_bytes(docs: list[Document]) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    dicts = [doc.to_dict() for doc in docs]
+    token_columns: list[str] = []
+    for d in dicts:
+        for name in d.get("tokens", {}):
+            if name not in token_columns:
+                token_columns.append(name)
+    arrays: dict[str, Any] = {
+        "id": pa.array([d["id"] for d in dicts], pa.string()),
+        "text": pa.array([d["text"] for d in dicts], pa.string()),
+        "meta": pa.array([orjson.dumps(d["meta"]).decode() for d in dicts], pa.string()),
+        "normalized": pa.array([d.get("normalized") for d in dicts], pa.string()),
+        "sentences": pa.array([d.get("sentences") for d in dicts], pa.list_(pa.list_(pa.int64()))),
+    }
+    for layer in JSON_LAYERS:
+        values = [d.get(layer) for d in dicts]
+        arrays[layer] = pa.array([None if v is None else orjson.dumps(v).decode() for v in values], pa.string())
+    for name in token_columns:
+        values = [d["tokens"].get(name) if "tokens" in d else None for d in dicts]
+        if name in ("start", "end", "head"):
+            arrays[TOKEN_PREFIX + name] = pa.array(values, pa.list_(pa.int64()))
+        else:
+            arrays[TOKEN_PREFIX + name] = pa.array(values)
+    table = pa.table(arrays)
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def write_documents(path: Path, docs: list[Document], fmt: str) -> str:
+    """Write a shard of documents as `parquet` or `jsonl`; return the file's SHA-256."""
+    if fmt == "parquet":
+        return atomic_write(path, _parquet_bytes(docs))
+    if fmt == "jsonl":
+        return atomic_write(path, _jsonl_bytes(docs))
+    raise ValueError(f"unknown output format {fmt!r}; expected parquet or jsonl")
+
+
+def _row_to_dict(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": row["id"], "text": row["text"], "meta": orjson.loads(row["meta"])}
+    tokens = {k[len(TOKEN_PREFIX) :]: v for k, v in row.items() if k.startswith(TOKEN_PREFIX) and v is not None}
+    if tokens:
+        out["tokens"] = tokens
+    if row.get("sentences") is not None:
+        out["sentences"] = row["sentences"]
+    if row.get("normalized") is not None:
+        out["normalized"] = row["normalized"]
+    for layer in JSON_LAYERS:
+        if row.get(layer) is not None:
+            out[layer] = orjson.loads(row[layer])
+    return out
+
+
+def read_shard(path: Path) -> Iterator[Document]:
+    """Stream the documents of one Parquet or JSONL shard."""
+    path = Path(path)
+    if path.suffix == ".jsonl":
+        with open(path, "rb") as fh:
+            for line in fh:
+                if line.strip():
+                    yield Document.from_dict(orjson.loads(line))
+        return
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    for batch in parquet.iter_batches(batch_size=256):
+        for row in batch.to_pylist():
+            yield Document.from_dict(_row_to_dict(row))
+
+
+def read_documents(run_dir: str | Path) -> Iterator[Document]:
+    """Stream every document of a run folder, shard by shard in corpus order."""
+    folder = Path(run_dir) / "documents"
+    shards = sorted(folder.glob("shard-*.parquet")) or sorted(folder.glob("shard-*.jsonl"))
+    for shard in shards:
+        yield from read_shard(shard)
+
+
+# ---------------------------------------------------------------------------------------------
+# cache
+
+
+class CacheStore:
+    """Stage outputs per shard, keyed by fingerprint: `cache/<fp[:2]>/<fp>.json`.
+
+    An entry holds the shard's documents and quarantine records after some stage
+    prefix, plus per-stage counts, and a checksum of its payload: a truncated or
+    corrupted entry is detected and treated as a miss.
+    """
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def path(self, fingerprint: str) -> Path:
+        """Where the entry for `fingerprint` lives."""
+        return self.root / fingerprint[:2] / f"{fingerprint}.json"
+
+    def load(self, fingerprint: str) -> dict[str, Any] | None:
+        """Return the entry (`docs`, `quarantined`, `stats`) or `None` when absent or invalid."""
+        try:
+            raw = self.path(fingerprint).read_bytes()
+        except OSError:
+            return None
+        header, _, payload = raw.partition(b"\n")
+        if header.decode("ascii", "replace") != hashlib.sha256(payload).hexdigest():
+            return None
+        try:
+            entry = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return None
+        return entry if isinstance(entry, dict) else None
+
+    def save(self, fingerprint: str, docs: list[Document], quarantined: list[dict[str, Any]], stats: list[dict[str, Any]]) -> None:
+        """Store a shard's state after a stage prefix."""
+        payload = orjson.dumps(
+            {"docs": [doc.to_dict() for doc in docs], "quarantined": quarantined, "stats": stats}
+        )
+        header = hashlib.sha256(payload).hexdigest().encode("ascii")
+        atomic_write(self.path(fingerprint), header + b"\n" + payload)

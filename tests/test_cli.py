@@ -1,0 +1,151 @@
+"""The `nlp` command, run as a real subprocess, the way users and batch jobs run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.store import read_documents
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def nlp(*args: str, cwd: Path | None = None, timeout: int = 240) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), *args],
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def write_config(path: Path, corpus: dict, out: Path, stages=None, **execution) -> Path:
+    import yaml
+
+    config = {
+        "name": "cli-test",
+        "corpus": corpus,
+        "stages": stages
+        or [{"normalize": {}}, {"tokenize": {}}, {"sentences": {}}, {"stopwords": {}}],
+        "execution": {"shard_size": 50, **execution},
+        "output": {"dir": str(out)},
+    }
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_run_without_arguments_processes_the_bundled_news_corpus(tmp_path):
+    result = nlp("run", "--quiet", "--output", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    assert "documents: in 300 = out 300 + quarantined 0" in result.stdout
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["documents"] == {"in": 300, "out": 300, "quarantined": 0}
+    assert (tmp_path / "run" / "config.yaml").is_file()
+    assert (tmp_path / "run" / "quarantine.jsonl").is_file()
+    assert list((tmp_path / "run" / "documents").glob("shard-*.parquet"))
+
+
+def test_progress_and_summary_table_are_shown(tmp_path):
+    result = nlp("run", "--output", str(tmp_path / "run"), "--set", "corpus.limit=60")
+    assert result.returncode == 0, result.stderr
+    assert "docs/s" in result.stderr and "words/s" in result.stderr
+    for stage in ("read", "normalize", "tokenize", "sentences", "stopwords"):
+        assert stage in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "stages.tokenize.backend=spacey"], "stages[1].tokenize.backend: 'spacey' is not allowed; did you mean 'spacy'?"),
+        (["--set", "execution.workers=-1"], "execution.workers: -1 is invalid"),
+        (["--set", "corpus.reader=txt"], "corpus.reader: unknown reader 'txt'; did you mean 'text'?"),
+        (["--executor", "threads"], "execution.executor: 'threads' is not allowed"),
+    ],
+)
+def test_bad_config_is_one_line_exit_2_no_traceback(tmp_path, args, message):
+    result = nlp("run", "--quiet", "--output", str(tmp_path / "run"), *args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_validate_and_missing_input_path(tmp_path):
+    config = write_config(tmp_path / "c.yaml", {"reader": "text", "path": str(tmp_path / "missing")}, tmp_path / "run")
+    result = nlp("validate", str(config))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"corpus.path: '{tmp_path / 'missing'}' does not exist" in result.stderr
+    run = nlp("run", "--quiet", str(config))
+    assert run.returncode == 2 and "does not exist" in run.stderr and "Traceback" not in run.stderr
+    (tmp_path / "missing").mkdir()
+    (tmp_path / "missing" / "a.txt").write_text("The council met on Monday.")
+    ok = nlp("validate", str(config))
+    assert ok.returncode == 0 and "valid" in ok.stdout
+
+
+def test_init_writes_a_config_that_validates(tmp_path):
+    result = nlp("init", "starter.yaml", cwd=tmp_path)
+    assert result.returncode == 0
+    text = (tmp_path / "starter.yaml").read_text()
+    assert "# " in text and "reader:" in text
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "one.txt").write_text("Markets rallied on Friday after the report.")
+    check = nlp("validate", "starter.yaml", "--show", cwd=tmp_path)
+    assert check.returncode == 0, check.stderr
+    assert "backend: spacy" in check.stdout and "shard_size: 1000" in check.stdout
+    assert nlp("init", "starter.yaml", cwd=tmp_path).returncode == 2  # no silent overwrite
+
+
+def test_components_lists_stages_with_parameters():
+    result = nlp("components")
+    assert result.returncode == 0
+    for name in ("normalize", "tokenize", "sentences", "stopwords", "lee-news", "feeds"):
+        assert name in result.stdout
+    one = nlp("components", "tokenize")
+    assert one.returncode == 0 and "backend" in one.stdout and "'spacy'" in one.stdout
+    missing = nlp("components", "tokenise")
+    assert missing.returncode == 2 and "did you mean 'tokenize'" in missing.stderr
+
+
+@pytest.mark.slow
+def test_sigkill_part_way_then_rerun_finishes_with_every_document_once(tmp_path, lee_texts):
+    corpus = tmp_path / "corpus.txt"
+    with corpus.open("w", encoding="utf-8") as fh:
+        for copy in range(12):
+            for i, text in enumerate(lee_texts):
+                fh.write(f"[{copy}-{i}] {text}\n")
+    out = tmp_path / "run"
+    config = write_config(tmp_path / "c.yaml", {"reader": "text", "path": str(corpus), "mode": "line"}, out, shard_size=100)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "run", "--quiet", str(config)], cwd=ROOT)
+    deadline = time.time() + 120
+    shards_done = 0
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            shards_done = len(json.loads((out / "manifest.json").read_text())["shards"])
+        except (OSError, ValueError, KeyError):
+            shards_done = 0
+        if shards_done >= 3:
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = json.loads((out / "manifest.json").read_text())
+    assert before["status"] == "running" and 0 < len(before["shards"]) < 36
+
+    result = nlp("run", "--quiet", str(config))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["documents"] == {"in": 3600, "out": 3600, "quarantined": 0}
+    assert manifest["timings"]["shards_reused"] >= len(before["shards"]) - 1
+    ids = [d.id for d in read_documents(out)]
+    assert len(ids) == 3600 and len(set(ids)) == 3600
+    assert not list(out.rglob(".*.tmp"))
