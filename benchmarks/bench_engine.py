@@ -1,0 +1,172 @@
+"""Engine benchmarks: ratios measured side by side in one run, against the bare libraries.
+
+    python benchmarks/bench_engine.py            # all sections
+    python benchmarks/bench_engine.py tokenize   # one section: tokenize | workers | memory | rerun
+
+Corpus: gensim's 300 Lee news articles, repeated to size (each copy gets distinct ids).
+Prints one line per measurement; the README's performance section quotes these lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def lee_texts() -> list[str]:
+    from gensim.test.utils import datapath
+
+    with open(datapath("lee_background.cor"), encoding="utf-8") as fh:
+        return [line.strip() for line in fh if line.strip()]
+
+
+def write_corpus(path: Path, copies: int) -> Path:
+    """A JSONL corpus of `copies` × the Lee articles, streamed to disk."""
+    texts = lee_texts()
+    with open(path, "wb") as fh:
+        for c in range(copies):
+            for i, text in enumerate(texts):
+                fh.write(orjson.dumps({"id": f"{c}-{i}", "text": text}) + b"\n")
+    return path
+
+
+def best_of(fn, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def bench_tokenize() -> None:
+    import spacy
+
+    from components import Tokenize
+    from pipeline import Document, Pipeline
+
+    texts = lee_texts() * 10
+    words = sum(len(t.split()) for t in texts)
+    tokenizer = spacy.blank("en").tokenizer
+    nlp = Pipeline([Tokenize()])
+    list(nlp.pipe(texts[:50]))  # warm up (builds the tokenizer once)
+
+    def bare_spacy() -> None:
+        for _ in tokenizer.pipe(texts, batch_size=256):
+            pass
+
+    def ours() -> None:
+        for _ in nlp.pipe((Document(id=str(i), text=t) for i, t in enumerate(texts)), batch_size=256):
+            pass
+
+    t_spacy = best_of(bare_spacy)
+    t_ours = best_of(ours)
+    print(f"tokenize  spaCy tokenizer.pipe     {words / t_spacy:12,.0f} words/s")
+    print(f"tokenize  nlp-pipeline Tokenize()  {words / t_ours:12,.0f} words/s   ratio vs spaCy {t_spacy / t_ours:.2f} (target >= 0.9)")
+    try:
+        import nltk
+
+        from components.text.resources import ensure_punkt
+
+        ensure_punkt()
+        nltk.word_tokenize(texts[0])
+
+        def bare_nltk() -> None:
+            for text in texts:
+                nltk.word_tokenize(text)
+
+        t_nltk = best_of(bare_nltk, repeat=1)
+        print(f"tokenize  NLTK word_tokenize       {words / t_nltk:12,.0f} words/s   ours/NLTK {t_nltk / t_ours:.2f}")
+    except (ImportError, LookupError) as exc:
+        print(f"tokenize  NLTK word_tokenize       unavailable ({exc})")
+
+
+def run_config(corpus: Path, out: Path, **execution) -> dict:
+    from pipeline.config import load_config, resolve_config
+    from pipeline.runner import run
+
+    raw = load_config(ROOT / "pipeline" / "defaults" / "news.yaml")
+    raw["corpus"] = {"reader": "jsonl", "path": str(corpus)}
+    raw["execution"] = {"shard_size": 500, **execution}
+    raw["output"] = {"dir": str(out)}
+    return run(resolve_config(raw)).manifest
+
+
+def bench_workers(tmp: Path) -> None:
+    corpus = write_corpus(tmp / "workers.jsonl", 20)  # 6,000 articles
+    serial = run_config(corpus, tmp / "serial", executor="serial", cache=False)
+    parallel = run_config(corpus, tmp / "procs", executor="processes", workers=2, cache=False)
+    s, p = serial["timings"]["total_seconds"], parallel["timings"]["total_seconds"]
+    n = serial["documents"]["in"]
+    print(f"workers   serial                   {n / s:10,.0f} docs/s ({s:.2f} s for {n} docs)")
+    print(f"workers   processes x2             {n / p:10,.0f} docs/s ({p:.2f} s)   speed-up {s / p:.2f} (target >= 1.6)")
+
+
+def bench_rerun(tmp: Path) -> None:
+    corpus = write_corpus(tmp / "rerun.jsonl", 10)
+    t0 = time.perf_counter()
+    run_config(corpus, tmp / "rerun")
+    cold = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    warm_manifest = run_config(corpus, tmp / "rerun")
+    warm = time.perf_counter() - t0
+    assert warm_manifest["timings"]["shards_computed"] == 0
+    print(f"rerun     cold {cold:.2f} s, warm {warm:.3f} s   warm is {cold / warm:.1f}x faster (target >= 20)")
+
+
+CHILD = """
+import resource, sys, json
+sys.path.insert(0, {root!r})
+sys.argv = ["bench"]
+from benchmarks.bench_engine import run_config
+from pathlib import Path
+m = run_config(Path({corpus!r}), Path({out!r}), executor="serial", shard_size=500)
+print(json.dumps({{"maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "docs": m["documents"]["in"]}}))
+"""
+
+
+def bench_memory(tmp: Path) -> None:
+    results = {}
+    for copies in (3, 30):
+        corpus = write_corpus(tmp / f"mem{copies}.jsonl", copies)
+        code = CHILD.format(root=str(ROOT), corpus=str(corpus), out=str(tmp / f"mem{copies}"))
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        results[copies] = json.loads(out.stdout.strip().splitlines()[-1])
+    small, big = results[3], results[30]
+    ratio = big["maxrss_kb"] / small["maxrss_kb"]
+    print(
+        f"memory    peak RSS {small['docs']} docs {small['maxrss_kb'] / 1024:.0f} MiB, "
+        f"{big['docs']} docs {big['maxrss_kb'] / 1024:.0f} MiB   ratio {ratio:.2f} (target <= 1.2)"
+    )
+
+
+def main(argv: list[str]) -> None:
+    sections = argv or ["tokenize", "workers", "memory", "rerun"]
+    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory(prefix="nlp-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        for section in sections:
+            if section == "tokenize":
+                bench_tokenize()
+            elif section == "workers":
+                bench_workers(tmp)
+            elif section == "memory":
+                bench_memory(tmp)
+            elif section == "rerun":
+                bench_rerun(tmp)
+            else:
+                raise SystemExit(f"unknown section {section!r}; expected tokenize, workers, memory, rerun")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,24 @@
+"""Corpus readers: stream `Document`s (and `Rejected` records) from files, feeds and bundled corpora.
+
+Importing this package registers every reader (`text`, `jsonl`, `csv`, `feeds`, `html`,
+`lee-news`, `lee-test`, `pang-lee-polarity`); the engine finds it through the
+`nlp_pipeline.components` entry point.
+"""
+
+from .csv_rows import CsvReader
+from .feeds import FeedReader
+from .gensim_data import LeeNewsReader, LeeTestReader, PangLeePolarityReader
+from .html_pages import HtmlReader
+from .jsonl import JsonlReader
+from .text import TextReader
+
+__all__ = [
+    "CsvReader",
+    "FeedReader",
+    "HtmlReader",
+    "JsonlReader",
+    "LeeNewsReader",
+    "LeeTestReader",
+    "PangLeePolarityReader",
+    "TextReader",
+]

@@ -1,0 +1,228 @@
+"""The `csv` reader: delimited text files, one document per row."""
+
+from __future__ import annotations
+
+import csv
+import difflib
+from collections.abc import Iterator
+from typing import Any
+
+from pipeline.document import Document, Rejected
+from pipeline.registry import register
+from pipeline.stage import Reader
+
+from ._files import (
+    READ_ERRORS,
+    CorpusFile,
+    TextLine,
+    check_encoding,
+    detection_sample,
+    iter_corpus_files,
+    iter_lines,
+    open_binary,
+    read_error_reason,
+    sniff_text,
+)
+
+__all__ = ["CsvReader"]
+
+CSV_SUFFIXES = (".csv", ".tsv")
+EXCERPT_CHARS = 200
+# Python's csv module refuses fields over 128 KiB by default; whole articles can be
+# longer. The limit is process-wide, so it is only ever raised, never lowered.
+FIELD_SIZE_LIMIT = 1 << 26
+
+
+@register("reader", "csv")
+class CsvReader(Reader):
+    """CSV/TSV files (a file, a folder or a glob; .gz/.bz2 too), one document per row.
+
+    `text_column` names the text column, or a list of columns joined with "\\n" (empty
+    parts skipped), e.g. `[title, description]`. `label_column` goes to `meta["label"]`
+    (as a string); `id_column` gives the id, else `<relative path>:<line>`; `meta_columns`
+    picks the other columns copied into `meta` (None: all). Without a `header`, columns
+    are named by `column_names`, else by position ("0", "1", ...). A file whose columns
+    lack a configured one is rejected whole (the reason lists its columns); malformed
+    rows (wrong field count, undecodable) are rejected at the 1-based line they start on.
+    """
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        text_column: str | list[str] = "text",
+        label_column: str | None = None,
+        id_column: str | None = None,
+        meta_columns: list[str] | None = None,
+        delimiter: str = ",",
+        header: bool = True,
+        column_names: list[str] | None = None,
+        encoding: str = "utf-8",
+    ):
+        self.path = path
+        self.text_column = text_column
+        self.label_column = label_column
+        self.id_column = id_column
+        self.meta_columns = meta_columns
+        self.delimiter = delimiter
+        self.header = header
+        self.column_names = column_names
+        self.encoding = encoding
+
+    def read(self) -> Iterator[Document | Rejected]:
+        """Yield one document (or rejection) per data row of every file, in order."""
+        check_encoding(self.encoding)
+        if len(self.delimiter) != 1:
+            raise ValueError(
+                f"delimiter must be a single character, not {self.delimiter!r} (use '\\t' for TSV)"
+            )
+        csv.field_size_limit(max(csv.field_size_limit(), FIELD_SIZE_LIMIT))
+        for corpus_file in iter_corpus_files(self.path, suffixes=CSV_SUFFIXES):
+            if corpus_file.error is not None:
+                yield Rejected(corpus_file.source, None, corpus_file.error)
+                continue
+            try:
+                yield from self._read_file(corpus_file)
+            except READ_ERRORS as exc:
+                yield Rejected(corpus_file.source, None, read_error_reason(exc))
+
+    def _read_file(self, corpus_file: CorpusFile) -> Iterator[Document | Rejected]:
+        source = corpus_file.source
+        with open_binary(corpus_file.path) as stream:
+            sample = detection_sample(stream)
+        encoding, reason = sniff_text(sample, self.encoding)
+        if encoding is None:
+            yield Rejected(source, None, reason or "")
+            return
+        with open_binary(corpus_file.path) as stream:
+            lines = _LineFeed(iter_lines(stream, encoding, keepends=True))
+            rows = csv.reader(lines, delimiter=self.delimiter)
+            columns: _Columns | None = None
+            while True:
+                start = lines.consumed + 1
+                try:
+                    row = next(rows)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    lines.errors.append(f"malformed CSV row: {exc}")
+                    row = []
+                if lines.errors:
+                    reason = lines.errors[0]
+                    lines.errors.clear()
+                    if columns is None and self.header:
+                        yield Rejected(source, start, f"unusable header row: {reason}")
+                        return
+                    yield Rejected(source, start, reason, id=f"{corpus_file.relative}:{start}")
+                    continue
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # a blank line
+                if columns is None:
+                    names = self._column_names(row)
+                    missing = self._missing(names)
+                    if missing:
+                        yield Rejected(source, start, _missing_reason(missing, names))
+                        return
+                    columns = _Columns(self, names)
+                    if self.header:
+                        continue
+                yield columns.document(corpus_file, start, row, self.delimiter)
+
+    def _column_names(self, first_row: list[str]) -> list[str]:
+        if self.column_names is not None:
+            return list(self.column_names)
+        if self.header:
+            return [name.strip() for name in first_row]
+        return [str(i) for i in range(len(first_row))]
+
+    def _missing(self, names: list[str]) -> list[str]:
+        wanted = _as_list(self.text_column) + [
+            c for c in (self.label_column, self.id_column) if c is not None
+        ]
+        wanted += self.meta_columns or []
+        return [name for name in wanted if name not in names]
+
+
+class _Columns:
+    """Where the configured columns sit in a file's rows, and how a row becomes a document."""
+
+    def __init__(self, reader: CsvReader, names: list[str]):
+        index = {name: i for i, name in enumerate(names)}
+        self.names = names
+        self.text = [index[name] for name in _as_list(reader.text_column)]
+        self.label = None if reader.label_column is None else index[reader.label_column]
+        self.id = None if reader.id_column is None else index[reader.id_column]
+        if reader.meta_columns is not None:
+            self.meta = [(name, index[name]) for name in reader.meta_columns]
+        else:
+            used = {*self.text, self.label, self.id}
+            self.meta = [(name, i) for i, name in enumerate(names) if i not in used]
+
+    def document(
+        self, corpus_file: CorpusFile, line: int, row: list[str], delimiter: str
+    ) -> Document | Rejected:
+        if len(row) != len(self.names):
+            reason = (
+                f"row has {len(row)} fields, expected {len(self.names)} ({', '.join(self.names)})"
+            )
+            excerpt = delimiter.join(row)[:EXCERPT_CHARS]
+            return Rejected(
+                corpus_file.source,
+                line,
+                reason,
+                id=f"{corpus_file.relative}:{line}",
+                excerpt=excerpt,
+            )
+        if len(self.text) == 1:
+            text = row[self.text[0]]
+        else:
+            text = "\n".join(row[i] for i in self.text if row[i])
+        doc_id = (
+            row[self.id]
+            if self.id is not None and row[self.id]
+            else f"{corpus_file.relative}:{line}"
+        )
+        meta: dict[str, Any] = {name: row[i] for name, i in self.meta}
+        if self.label is not None:
+            meta["label"] = row[self.label]
+        meta["source"] = corpus_file.source
+        meta["line"] = line
+        return Document(id=doc_id, text=text, meta=meta)
+
+
+class _LineFeed:
+    """Feeds decoded lines to `csv.reader`, counting them and collecting decode errors.
+
+    An unusable line is fed as an empty line and its reason kept in `errors`, so the
+    row it belongs to can be rejected with that reason once `csv.reader` returns it.
+    """
+
+    def __init__(self, lines: Iterator[TextLine]):
+        self._lines = lines
+        self.consumed = 0
+        self.errors: list[str] = []
+
+    def __iter__(self) -> _LineFeed:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.consumed = line.number
+        if line.error is not None:
+            self.errors.append(line.error)
+            return "\n"
+        return line.text or ""
+
+
+def _as_list(columns: str | list[str]) -> list[str]:
+    return [columns] if isinstance(columns, str) else list(columns)
+
+
+def _missing_reason(missing: list[str], names: list[str]) -> str:
+    hints = []
+    for name in missing:
+        close = difflib.get_close_matches(name, names, n=1)
+        hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return (
+        f"no column {', '.join(hints)} in this file; its columns are: {', '.join(names) or 'none'}"
+    )

@@ -1,0 +1,204 @@
+"""The `html` reader: saved web pages, one document per page with its main text.
+
+Main-text extraction is trafilatura's (boilerplate such as menus, footers and
+comments removed), run on the page's markup only: nothing is fetched. When
+trafilatura finds no main text, the readable text of `<body>` is used instead.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from pipeline.document import Document, Rejected
+from pipeline.registry import register
+from pipeline.stage import Reader, StageError
+
+from ._files import (
+    READ_ERRORS,
+    SNIFF_BYTES,
+    CorpusFile,
+    FileTooLarge,
+    binary_reason,
+    check_encoding,
+    decode_error_reason,
+    iter_corpus_files,
+    read_bytes,
+    read_error_reason,
+    resolve_encoding,
+)
+from ._html import element_text
+
+__all__ = ["HtmlReader"]
+
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
+)
+
+
+@register("reader", "html")
+class HtmlReader(Reader):
+    """Saved HTML pages (a file, a folder or a glob; .gz/.bz2 too), one document per page with its main text.
+
+    The text is trafilatura's main-text extraction (comments excluded), else the text
+    of `<body>`; `meta["extractor"]` says which. `encoding` "auto" tries a byte-order
+    mark, else the page's `<meta charset>`, UTF-8, and charset-normalizer's guess.
+    The id is the path relative to the corpus root; `meta`: source, title, url (from
+    `<link rel=canonical>` or `og:url`). Undecodable, binary, oversized pages and
+    pages without any text are rejected whole.
+    """
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        encoding: str = "auto",
+        max_file_bytes: Annotated[int, Field(ge=1)] = 50_000_000,
+    ):
+        self.path = path
+        self.encoding = encoding
+        self.max_file_bytes = max_file_bytes
+
+    def read(self) -> Iterator[Document | Rejected]:
+        """Yield one document (or rejection) per page, in sorted path order."""
+        check_encoding(self.encoding)
+        for corpus_file in iter_corpus_files(self.path, suffixes=HTML_SUFFIXES):
+            if corpus_file.error is not None:
+                yield Rejected(corpus_file.source, None, corpus_file.error)
+            else:
+                yield self._read_page(corpus_file)
+
+    def count(self) -> int | None:
+        """The number of pages: each yields exactly one item."""
+        return sum(1 for _ in iter_corpus_files(self.path, suffixes=HTML_SUFFIXES))
+
+    def _read_page(self, corpus_file: CorpusFile) -> Document | Rejected:
+        import lxml.html
+        from lxml import etree
+
+        trafilatura = _import_trafilatura()
+
+        source = corpus_file.source
+        try:
+            data = read_bytes(corpus_file.path, self.max_file_bytes)
+        except FileTooLarge as exc:
+            return Rejected(source, None, str(exc))
+        except READ_ERRORS as exc:
+            return Rejected(source, None, read_error_reason(exc))
+        decoded = self._decode(data)
+        if isinstance(decoded, str):
+            return Rejected(source, None, decoded)
+        markup, encoding = decoded
+        markup = markup.removeprefix("\ufeff")
+        if not markup.strip():
+            return Rejected(source, None, "empty page")
+        try:
+            # lxml refuses str input that carries an XML encoding declaration; strip it.
+            root = lxml.html.document_fromstring(_drop_xml_declaration(markup))
+        except (etree.ParserError, ValueError) as exc:
+            return Rejected(source, None, f"not parseable as HTML: {exc}")
+        meta = {
+            "source": source,
+            "title": _title(root),
+            "url": _canonical_url(root),
+            "encoding": encoding,
+            "extractor": "trafilatura",
+        }
+        text = trafilatura.extract(markup, include_comments=False)
+        if not text or not text.strip():
+            body = root.find("body")
+            text = element_text(body if body is not None else root)
+            meta["extractor"] = "body"
+        if not text:
+            return Rejected(source, None, "no text found in the page")
+        return Document(id=corpus_file.relative, text=text, meta=meta)
+
+    def _decode(self, data: bytes) -> tuple[str, str] | str:
+        """The page's text and encoding, or why it cannot be decoded."""
+        explicit = self.encoding.lower() != "auto"
+        reason = binary_reason(
+            data[:SNIFF_BYTES], self.encoding if explicit else _bom_encoding(data) or "utf-8"
+        )
+        if reason is not None:
+            return reason
+        error = ""
+        for encoding in self._candidates(data):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError as exc:
+                error = error or decode_error_reason(exc, encoding, 0)
+        return error or "no text encoding fits the page's bytes"
+
+    def _candidates(self, data: bytes) -> Iterator[str]:
+        """Encodings to try in order; pages often lie about their charset, so "auto" tries several."""
+        if self.encoding.lower() != "auto":
+            yield self.encoding
+            return
+        bom = _bom_encoding(data)
+        if bom is not None:
+            yield bom
+            return
+        yield from _declared_charset(data)
+        yield "utf-8"
+        detected = resolve_encoding("auto", data)
+        if detected is not None:
+            yield detected
+
+
+def _import_trafilatura() -> Any:
+    try:
+        import trafilatura
+    except ImportError as exc:
+        # trafilatura 2.x needs lxml's HTML cleaner, a separate package since lxml 5.2.
+        raise StageError(
+            f"the html reader needs trafilatura, which cannot be imported ({exc}); "
+            "install it with: pip install trafilatura lxml_html_clean"
+        ) from exc
+    return trafilatura
+
+
+def _bom_encoding(data: bytes) -> str | None:
+    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return resolve_encoding("auto", data[:4])
+    return None
+
+
+def _declared_charset(data: bytes) -> list[str]:
+    """The codec named by the page's `<meta charset>` (or http-equiv), if Python knows it."""
+    declared = _META_CHARSET.search(data[:4096])
+    if declared is None:
+        return []
+    try:
+        return [codecs.lookup(declared.group(1).decode("ascii")).name]
+    except LookupError:
+        return []
+
+
+def _drop_xml_declaration(markup: str) -> str:
+    if markup.lstrip().startswith("<?xml"):
+        end = markup.find("?>")
+        if end >= 0:
+            return markup[end + 2 :]
+    return markup
+
+
+def _title(root: Any) -> str | None:
+    for value in root.xpath("//head/title/text() | //meta[@property='og:title']/@content"):
+        title = " ".join(str(value).split())
+        if title:
+            return title
+    return None
+
+
+def _canonical_url(root: Any) -> str | None:
+    query = "//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href | //meta[@property='og:url']/@content"
+    for value in root.xpath(query):
+        url = str(value).strip()
+        if url:
+            return url
+    return None

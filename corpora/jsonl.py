@@ -1,0 +1,132 @@
+"""The `jsonl` reader: one JSON object per line, one document per object."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from pipeline.document import Document, Rejected
+from pipeline.registry import register
+from pipeline.stage import Reader
+
+from ._files import READ_ERRORS, CorpusFile, iter_corpus_files, open_binary, read_error_reason
+
+__all__ = ["JsonlReader"]
+
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+EXCERPT_CHARS = 200
+_JSON_TYPES = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    bool: "a boolean",
+    type(None): "null",
+}
+
+
+@register("reader", "jsonl")
+class JsonlReader(Reader):
+    """JSON Lines files (a file, a folder or a glob; .gz/.bz2 too), one document per JSON object.
+
+    The text comes from `text_field`; the id from `id_field` (a string or integer),
+    else `<relative path>:<line>`. `meta_fields` picks the fields copied into `meta`
+    (None: every field but the text and id). `meta["source"]` (file path) and
+    `meta["line"]` are always set and win over record fields of the same name.
+    Blank lines are skipped; malformed JSON, non-object lines and a missing or
+    non-string text field become `Rejected` records at their 1-based line number.
+    """
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        text_field: str = "text",
+        id_field: str | None = "id",
+        meta_fields: list[str] | None = None,
+    ):
+        self.path = path
+        self.text_field = text_field
+        self.id_field = id_field
+        self.meta_fields = meta_fields
+
+    def read(self) -> Iterator[Document | Rejected]:
+        """Yield one document (or rejection) per non-blank line of every file, in order."""
+        for corpus_file in iter_corpus_files(self.path, suffixes=JSONL_SUFFIXES):
+            if corpus_file.error is not None:
+                yield Rejected(corpus_file.source, None, corpus_file.error)
+                continue
+            number = 0
+            try:
+                with open_binary(corpus_file.path) as stream:
+                    for number, raw in enumerate(stream, start=1):  # noqa: B007 - read after the loop
+                        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                            raw = raw[3:]
+                        if raw.strip():
+                            yield self._record(corpus_file, number, raw)
+            except READ_ERRORS as exc:
+                position = number + 1 if number else None
+                yield Rejected(
+                    corpus_file.source, position, f"{read_error_reason(exc)} (after line {number})"
+                )
+
+    def _record(self, corpus_file: CorpusFile, number: int, raw: bytes) -> Document | Rejected:
+        source = corpus_file.source
+        line_id = f"{corpus_file.relative}:{number}"
+        try:
+            record = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            return Rejected(
+                source, number, _json_error(raw, exc), id=line_id, excerpt=_excerpt(raw)
+            )
+        if not isinstance(record, dict):
+            kind = _JSON_TYPES.get(type(record), "a number")
+            return Rejected(
+                source,
+                number,
+                f"line is {kind}, expected a JSON object",
+                id=line_id,
+                excerpt=_excerpt(raw),
+            )
+        if self.text_field not in record:
+            fields = ", ".join(map(repr, record)) or "none"
+            reason = f"no text field {self.text_field!r} (fields: {fields})"
+            return Rejected(source, number, reason, id=line_id, excerpt=_excerpt(raw))
+        text = record[self.text_field]
+        if not isinstance(text, str):
+            kind = _JSON_TYPES.get(type(text), "a number")
+            reason = f"text field {self.text_field!r} is {kind}, expected a string"
+            return Rejected(source, number, reason, id=line_id, excerpt=_excerpt(raw))
+        doc_id = line_id
+        if self.id_field is not None and record.get(self.id_field) is not None:
+            value = record[self.id_field]
+            if isinstance(value, bool) or not isinstance(value, str | int):
+                kind = _JSON_TYPES.get(type(value), "a number")
+                reason = f"id field {self.id_field!r} is {kind}, expected a string or an integer"
+                return Rejected(source, number, reason, id=line_id, excerpt=_excerpt(raw))
+            doc_id = str(value)
+        meta = self._meta(record)
+        meta["source"] = source
+        meta["line"] = number
+        return Document(id=doc_id, text=text, meta=meta)
+
+    def _meta(self, record: dict[str, Any]) -> dict[str, Any]:
+        if self.meta_fields is not None:
+            return {name: record.get(name) for name in self.meta_fields}
+        skip = (self.text_field, self.id_field)
+        return {key: value for key, value in record.items() if key not in skip}
+
+
+def _json_error(raw: bytes, exc: Exception) -> str:
+    """Say why a line is not JSON; undecodable UTF-8 is named as such."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as decode_exc:
+        bad = raw[decode_exc.start : decode_exc.start + 1].hex()
+        return f"not valid UTF-8: cannot decode byte 0x{bad} at byte {decode_exc.start} of the line"
+    return f"malformed JSON: {exc}"
+
+
+def _excerpt(raw: bytes) -> str:
+    return raw[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace").rstrip("\r\n")[:EXCERPT_CHARS]
