@@ -36,13 +36,25 @@ def _resolve(config: Path | None, overrides: list[str]) -> dict[str, Any]:
 
 @app.command()
 def run(
-    config: Annotated[Path | None, typer.Argument(help="YAML config; omit to run the bundled news job.")] = None,
-    output: Annotated[str | None, typer.Option("--output", "-o", help="Run folder (overrides output.dir).")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key: KEY.PATH=VALUE (repeatable).")] = None,
+    config: Annotated[
+        Path | None, typer.Argument(help="YAML config; omit to run the bundled news job.")
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Run folder (overrides output.dir).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a key: KEY.PATH=VALUE (repeatable).")
+    ] = None,
     executor: Annotated[str | None, typer.Option(help="serial | processes | dask")] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes for processes/dask.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table; for batch jobs.")] = False,
-    log_file: Annotated[Path | None, typer.Option(help="Also write log messages to this file.")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes for processes/dask.")
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar or table; for batch jobs.")
+    ] = False,
+    log_file: Annotated[
+        Path | None, typer.Option(help="Also write log messages to this file.")
+    ] = None,
 ) -> None:
     """Run a pipeline over a corpus and write the run folder (documents, manifest, quarantine)."""
     from pipeline.config import ConfigError
@@ -72,7 +84,9 @@ def run(
     except (RunError, StageError, ExecutorError) as exc:
         raise _err(str(exc), EXIT_RUN) from None
     except KeyboardInterrupt:
-        raise _err("interrupted; finished shards are kept: run the same command again to resume", 130) from None
+        raise _err(
+            "interrupted; finished shards are kept: run the same command again to resume", 130
+        ) from None
 
     manifest = result.manifest
     counts = manifest["documents"]
@@ -93,7 +107,9 @@ def _setup_logging(quiet: bool, log_file: Path | None) -> None:
         from rich.logging import RichHandler
 
         handlers.append(RichHandler(show_path=False, level=logging.WARNING))
-    logging.basicConfig(level=logging.INFO, handlers=handlers or [logging.NullHandler()], force=True)
+    logging.basicConfig(
+        level=logging.INFO, handlers=handlers or [logging.NullHandler()], force=True
+    )
 
 
 def _print_summary(manifest: dict[str, Any]) -> None:
@@ -107,7 +123,11 @@ def _print_summary(manifest: dict[str, Any]) -> None:
     for row in manifest["stages"]:
         seconds = row.get("seconds")
         table.add_row(
-            row["name"], str(row["in"]), str(row["out"]), str(row["quarantined"]), "" if seconds is None else f"{seconds:.2f}"
+            row["name"],
+            str(row["in"]),
+            str(row["out"]),
+            str(row["quarantined"]),
+            "" if seconds is None else f"{seconds:.2f}",
         )
     console = Console(stderr=True)
     console.print(table)
@@ -121,7 +141,9 @@ def _print_summary(manifest: dict[str, Any]) -> None:
 @app.command()
 def validate(
     config: Annotated[Path, typer.Argument(help="YAML config to check.")],
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key: KEY.PATH=VALUE.")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a key: KEY.PATH=VALUE.")
+    ] = None,
     show: Annotated[bool, typer.Option(help="Print the fully resolved config.")] = False,
 ) -> None:
     """Check a config without running it; with --show, print it fully resolved."""
@@ -142,7 +164,9 @@ def validate(
 
 @app.command()
 def components(
-    name: Annotated[str | None, typer.Argument(help="Show one component's parameters and documentation.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(help="Show one component's parameters and documentation.")
+    ] = None,
 ) -> None:
     """List registered stages, readers, learners and tasks with their parameters."""
     from rich.console import Console
@@ -164,11 +188,15 @@ def components(
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise _err(f"no component named {name!r}{hint} (see `nlp components`)", EXIT_CONFIG)
         for info in found:
-            console.print(f"[bold]{info['name']}[/bold] ({info['kind']}, version {info['version']})")
+            console.print(
+                f"[bold]{info['name']}[/bold] ({info['kind']}, version {info['version']})"
+            )
             console.print(info["doc"], markup=False)
             table = Table("parameter", "type", "default")
             for pname, p in info["parameters"].items():
-                table.add_row(pname, p["type"], "(required)" if p["required"] else repr(p["default"]))
+                table.add_row(
+                    pname, p["type"], "(required)" if p["required"] else repr(p["default"])
+                )
             console.print(table)
         return
     table = Table("kind", "name", "parameters (defaults)", "summary")
@@ -176,7 +204,8 @@ def components(
         for comp in registry.names(kind):
             info = registry.describe(registry.lookup(kind, comp))
             params = ", ".join(
-                f"{p}" if spec["required"] else f"{p}={spec['default']!r}" for p, spec in info["parameters"].items()
+                f"{p}" if spec["required"] else f"{p}={spec['default']!r}"
+                for p, spec in info["parameters"].items()
             )
             table.add_row(kind, comp, params, info["summary"])
     console.print(table)
@@ -214,13 +243,15 @@ output:
 
 @app.command()
 def init(
-    path: Annotated[Path, typer.Argument(help="Where to write the starter config.")] = Path("nlp.yaml"),
+    path: Annotated[Path, typer.Argument(help="Where to write the starter config.")] = Path(
+        "nlp.yaml"
+    ),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter config."""
     if path.exists() and not force:
         raise _err(f"{path} already exists; use --force to overwrite", EXIT_CONFIG)
-    path.write_text(STARTER_CONFIG.format(path=path), encoding="utf-8")
+    path.write_text(STARTER_CONFIG.replace("{path}", str(path)), encoding="utf-8")
     typer.echo(f"wrote {path}; edit corpus.path, then: nlp run {path}")
 
 

@@ -66,13 +66,17 @@ def bench_tokenize() -> None:
             pass
 
     def ours() -> None:
-        for _ in nlp.pipe((Document(id=str(i), text=t) for i, t in enumerate(texts)), batch_size=256):
+        for _ in nlp.pipe(
+            (Document(id=str(i), text=t) for i, t in enumerate(texts)), batch_size=256
+        ):
             pass
 
     t_spacy = best_of(bare_spacy)
     t_ours = best_of(ours)
     print(f"tokenize  spaCy tokenizer.pipe     {words / t_spacy:12,.0f} words/s")
-    print(f"tokenize  nlp-pipeline Tokenize()  {words / t_ours:12,.0f} words/s   ratio vs spaCy {t_spacy / t_ours:.2f} (target >= 0.9)")
+    print(
+        f"tokenize  nlp-pipeline Tokenize()  {words / t_ours:12,.0f} words/s   ratio vs spaCy {t_spacy / t_ours:.2f} (target >= 0.9)"
+    )
     try:
         import nltk
 
@@ -86,7 +90,9 @@ def bench_tokenize() -> None:
                 nltk.word_tokenize(text)
 
         t_nltk = best_of(bare_nltk, repeat=1)
-        print(f"tokenize  NLTK word_tokenize       {words / t_nltk:12,.0f} words/s   ours/NLTK {t_nltk / t_ours:.2f}")
+        print(
+            f"tokenize  NLTK word_tokenize       {words / t_nltk:12,.0f} words/s   ours/NLTK {t_nltk / t_ours:.2f}"
+        )
     except (ImportError, LookupError) as exc:
         print(f"tokenize  NLTK word_tokenize       unavailable ({exc})")
 
@@ -109,7 +115,9 @@ def bench_workers(tmp: Path) -> None:
     s, p = serial["timings"]["total_seconds"], parallel["timings"]["total_seconds"]
     n = serial["documents"]["in"]
     print(f"workers   serial                   {n / s:10,.0f} docs/s ({s:.2f} s for {n} docs)")
-    print(f"workers   processes x2             {n / p:10,.0f} docs/s ({p:.2f} s)   speed-up {s / p:.2f} (target >= 1.6)")
+    print(
+        f"workers   processes x2             {n / p:10,.0f} docs/s ({p:.2f} s)   speed-up {s / p:.2f} (target >= 1.6)"
+    )
 
 
 def bench_rerun(tmp: Path) -> None:
@@ -121,7 +129,9 @@ def bench_rerun(tmp: Path) -> None:
     warm_manifest = run_config(corpus, tmp / "rerun")
     warm = time.perf_counter() - t0
     assert warm_manifest["timings"]["shards_computed"] == 0
-    print(f"rerun     cold {cold:.2f} s, warm {warm:.3f} s   warm is {cold / warm:.1f}x faster (target >= 20)")
+    print(
+        f"rerun     cold {cold:.2f} s, warm {warm:.3f} s   warm is {cold / warm:.1f}x faster (target >= 20)"
+    )
 
 
 CHILD = """
@@ -140,7 +150,9 @@ def bench_memory(tmp: Path) -> None:
     for copies in (3, 30):
         corpus = write_corpus(tmp / f"mem{copies}.jsonl", copies)
         code = CHILD.format(root=str(ROOT), corpus=str(corpus), out=str(tmp / f"mem{copies}"))
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
         results[copies] = json.loads(out.stdout.strip().splitlines()[-1])
     small, big = results[3], results[30]
     ratio = big["maxrss_kb"] / small["maxrss_kb"]
@@ -165,7 +177,9 @@ def main(argv: list[str]) -> None:
             elif section == "rerun":
                 bench_rerun(tmp)
             else:
-                raise SystemExit(f"unknown section {section!r}; expected tokenize, workers, memory, rerun")
+                raise SystemExit(
+                    f"unknown section {section!r}; expected tokenize, workers, memory, rerun"
+                )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from . import registry
 
-__all__ = ["ConfigError", "load_config", "apply_overrides", "resolve_config", "dump_config", "DEFAULT_CONFIG"]
+__all__ = [
+    "ConfigError",
+    "load_config",
+    "apply_overrides",
+    "resolve_config",
+    "dump_config",
+    "DEFAULT_CONFIG",
+]
 
 DEFAULT_CONFIG = Path(__file__).parent / "defaults" / "news.yaml"
 TOP_LEVEL_KEYS = ("name", "corpus", "stages", "represent", "tasks", "execution", "output")
@@ -85,7 +92,9 @@ def load_config(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the config must be a mapping of sections, got {type(data).__name__}")
+        raise ConfigError(
+            f"{path}: the config must be a mapping of sections, got {type(data).__name__}"
+        )
     return data
 
 
@@ -106,7 +115,9 @@ def apply_overrides(config: dict[str, Any], overrides: Iterable[str]) -> dict[st
     for item in overrides:
         key, sep, raw_value = item.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. stages.tokenize.backend=regex")
+            raise ConfigError(
+                f"--set {item!r}: expected KEY=VALUE, e.g. stages.tokenize.backend=regex"
+            )
         try:
             value = yaml.safe_load(raw_value) if raw_value.strip() else ""
         except yaml.YAMLError:
@@ -122,7 +133,9 @@ def _set_path(config: dict[str, Any], parts: list[str], value: Any, key: str) ->
         if isinstance(node, list):
             node, part_key = _stage_slot(node, part, key)
             if last:
-                raise ConfigError(f"--set {key}: give a parameter of the stage, e.g. {key}.PARAM=VALUE")
+                raise ConfigError(
+                    f"--set {key}: give a parameter of the stage, e.g. {key}.PARAM=VALUE"
+                )
             if node is None:
                 raise ConfigError(f"--set {key}: stage {part!r} has no parameters mapping")
             continue
@@ -143,13 +156,17 @@ def _stage_slot(stages: list[Any], part: str, key: str) -> tuple[dict[str, Any] 
     if part.isdigit():
         index = int(part)
         if index >= len(stages):
-            raise ConfigError(f"--set {key}: stage index {index} out of range (the config has {len(stages)} stages)")
+            raise ConfigError(
+                f"--set {key}: stage index {index} out of range (the config has {len(stages)} stages)"
+            )
     elif part in names:
         index = names.index(part)
     else:
         close = difflib.get_close_matches(part, [n for n in names if n], n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"--set {key}: no stage {part!r} in the config{hint} (stages: {', '.join(map(str, names))})")
+        raise ConfigError(
+            f"--set {key}: no stage {part!r} in the config{hint} (stages: {', '.join(map(str, names))})"
+        )
     entry = stages[index]
     if isinstance(entry, str):
         entry = {entry: {}}
@@ -270,11 +287,15 @@ def resolve_config(raw: Mapping[str, Any]) -> dict[str, Any]:
 
     corpus_raw = raw.get("corpus")
     if corpus_raw is None:
-        raise ConfigError("corpus: required section is missing (e.g. corpus: {reader: text, path: data/*.txt})")
+        raise ConfigError(
+            "corpus: required section is missing (e.g. corpus: {reader: text, path: data/*.txt})"
+        )
     if not isinstance(corpus_raw, Mapping):
         raise ConfigError(f"corpus: expected a mapping, got {_show(corpus_raw)}")
     if "reader" not in corpus_raw:
-        raise ConfigError(f"corpus.reader: required key is missing (available: {', '.join(registry.names('reader'))})")
+        raise ConfigError(
+            f"corpus.reader: required key is missing (available: {', '.join(registry.names('reader'))})"
+        )
     reader = corpus_raw["reader"]
     _lookup("reader", reader, "corpus.reader")
     reader_model = component_model("reader", reader)
@@ -302,7 +323,13 @@ def resolve_config(raw: Mapping[str, Any]) -> dict[str, Any]:
             )
         _lookup("stage", stage_name, f"stages[{i}]")
         params = {} if isinstance(entry, str) else entry[stage_name]
-        stages.append({stage_name: _validate(component_model("stage", stage_name), params, f"stages[{i}].{stage_name}")})
+        stages.append(
+            {
+                stage_name: _validate(
+                    component_model("stage", stage_name), params, f"stages[{i}].{stage_name}"
+                )
+            }
+        )
 
     represent = _resolve_named_section(raw.get("represent"), "represent", "represent")
     tasks = _resolve_tasks(raw.get("tasks"))
@@ -341,25 +368,34 @@ def _resolve_tasks(section: Any) -> dict[str, Any]:
     if not section:
         return {}
     if not isinstance(section, Mapping):
-        raise ConfigError(f"tasks: expected a mapping of task names to settings, got {_show(section)}")
+        raise ConfigError(
+            f"tasks: expected a mapping of task names to settings, got {_show(section)}"
+        )
     out = {}
     for task_name, params in section.items():
         path = f"tasks.{task_name}"
         if not isinstance(params, Mapping):
-            raise ConfigError(f"{path}: expected a mapping with `model:` or `method:`, got {_show(params)}")
+            raise ConfigError(
+                f"{path}: expected a mapping with `model:` or `method:`, got {_show(params)}"
+            )
         selector = "model" if "model" in params else "method" if "method" in params else None
         if selector is None:
             raise ConfigError(f"{path}: missing `model:` or `method:` naming the task component")
         component = params[selector]
         _lookup("task", component, f"{path}.{selector}")
         rest = {k: v for k, v in params.items() if k != selector}
-        out[task_name] = {selector: component, **_validate(component_model("task", component), rest, path)}
+        out[task_name] = {
+            selector: component,
+            **_validate(component_model("task", component), rest, path),
+        }
     return out
 
 
 def dump_config(config: Mapping[str, Any]) -> str:
     """Render a resolved config as YAML (key order kept)."""
-    return yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return yaml.safe_dump(
+        dict(config), sort_keys=False, allow_unicode=True, default_flow_style=False
+    )
 
 
 def stage_specs(config: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -171,7 +171,13 @@ class TokenTable:
 
     __slots__ = ("_columns", "_doc_text")
 
-    def __init__(self, doc_text: str, start: Sequence[int] = (), end: Sequence[int] = (), **columns: Sequence[Any]):
+    def __init__(
+        self,
+        doc_text: str,
+        start: Sequence[int] = (),
+        end: Sequence[int] = (),
+        **columns: Sequence[Any],
+    ):
         object.__setattr__(self, "_doc_text", doc_text)
         if len(start) != len(end):
             raise ValueError(f"token start/end lengths differ: {len(start)} != {len(end)}")
@@ -258,7 +264,9 @@ class Document:
     vectors: dict[str, list[float]] | None = None
 
     @classmethod
-    def from_text(cls, text: str, *, id: str | None = None, meta: dict[str, Any] | None = None) -> Document:
+    def from_text(
+        cls, text: str, *, id: str | None = None, meta: dict[str, Any] | None = None
+    ) -> Document:
         """Make a document from a string; the id defaults to a hash of the content."""
         return cls(id=id if id is not None else content_id(text), text=text, meta=dict(meta or {}))
 

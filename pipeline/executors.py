@@ -108,12 +108,16 @@ class DaskExecutor:
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError as exc:
-            raise ExecutorError("the dask executor needs dask: pip install 'nlp-pipeline[dask]'") from exc
+            raise ExecutorError(
+                "the dask executor needs dask: pip install 'nlp-pipeline[dask]'"
+            ) from exc
         if self.address:
             try:
                 self._client = Client(self.address, timeout="10s")
             except OSError as exc:
-                raise ExecutorError(f"cannot reach the Dask scheduler at {self.address}: {exc}") from exc
+                raise ExecutorError(
+                    f"cannot reach the Dask scheduler at {self.address}: {exc}"
+                ) from exc
         else:
             self._cluster = LocalCluster(
                 n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None
@@ -154,7 +158,9 @@ def _take(iterator: Iterator[ShardTask], n: int) -> list[ShardTask]:
     return list(out)
 
 
-def make_executor(kind: str, *, workers: int, recycle_after: int, address: str | None = None) -> Any:
+def make_executor(
+    kind: str, *, workers: int, recycle_after: int, address: str | None = None
+) -> Any:
     """Build the executor named in `execution.executor`."""
     if kind == "serial":
         return SerialExecutor()

@@ -9,6 +9,7 @@ from typing import Any
 from . import registry
 from .config import apply_overrides, load_config, resolve_config, stage_specs
 from .document import Document
+from .plan import plan_stages
 from .stage import Stage
 
 __all__ = ["Pipeline", "build_stage", "build_stages"]
@@ -39,7 +40,9 @@ class Pipeline:
         self.config = config
 
     @classmethod
-    def from_config(cls, source: str | Path | Mapping[str, Any], *, overrides: Iterable[str] = ()) -> Pipeline:
+    def from_config(
+        cls, source: str | Path | Mapping[str, Any], *, overrides: Iterable[str] = ()
+    ) -> Pipeline:
         """Build a pipeline from a YAML path or a config dict (validated; `overrides` as `KEY=VALUE`).
 
         A dict may hold only `stages`; the corpus section is then not required.
@@ -63,8 +66,8 @@ class Pipeline:
     def pipe(self, items: Iterable[str | Document], *, batch_size: int = 256) -> Iterator[Document]:
         """Process a stream of texts or documents lazily, yielding documents in input order."""
         stream: Iterable[Document] = (as_document(item) for item in items)
-        for stage in self.stages:
-            stream = stage.pipe(stream, batch_size=batch_size)
+        for step in plan_stages(self.stages):
+            stream = step.stage.pipe(stream, batch_size=batch_size)
         yield from stream
 
     def __len__(self) -> int:

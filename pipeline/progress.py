@@ -23,7 +23,13 @@ class RichProgress(ProgressHook):
 
     def start(self, total: int | None) -> None:
         """Open the bar."""
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         self._t0 = time.perf_counter()
         self._progress = Progress(

@@ -15,7 +15,15 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
-__all__ = ["ENTRY_POINT_GROUP", "KINDS", "RegistryError", "register", "lookup", "names", "load_plugins"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "KINDS",
+    "RegistryError",
+    "register",
+    "lookup",
+    "names",
+    "load_plugins",
+]
 
 logger = logging.getLogger(__name__)
 

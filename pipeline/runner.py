@@ -36,7 +36,16 @@ __all__ = ["RunError", "RunResult", "run", "ProgressHook"]
 logger = logging.getLogger(__name__)
 
 MANIFEST_VERSION = 1
-VERSIONED_PACKAGES = ("nlp-pipeline", "spacy", "nltk", "gensim", "scikit-learn", "torch", "pyarrow", "pydantic")
+VERSIONED_PACKAGES = (
+    "nlp-pipeline",
+    "spacy",
+    "nltk",
+    "gensim",
+    "scikit-learn",
+    "torch",
+    "pyarrow",
+    "pydantic",
+)
 
 
 class RunError(RuntimeError):
@@ -105,10 +114,16 @@ def _load_manifest(path: Path) -> dict[str, Any] | None:
         manifest = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
         return None
-    return manifest if isinstance(manifest, dict) and manifest.get("manifest_version") == MANIFEST_VERSION else None
+    return (
+        manifest
+        if isinstance(manifest, dict) and manifest.get("manifest_version") == MANIFEST_VERSION
+        else None
+    )
 
 
-def _verified(entry: Mapping[str, Any] | None, fingerprint: str, formats: list[str], run_dir: Path) -> bool:
+def _verified(
+    entry: Mapping[str, Any] | None, fingerprint: str, formats: list[str], run_dir: Path
+) -> bool:
     """A recorded shard is reusable when its fingerprint matches and every file checks out."""
     if not entry or entry.get("fingerprint") != fingerprint:
         return False
@@ -159,7 +174,17 @@ def run(
         raise RunError(f"cannot write to the output folder {run_dir}: {exc.strerror}") from None
 
     try:
-        return _run_locked(config, run_dir, formats, execution, corpus, progress, should_stop, started_wall, t_start)
+        return _run_locked(
+            config,
+            run_dir,
+            formats,
+            execution,
+            corpus,
+            progress,
+            should_stop,
+            started_wall,
+            t_start,
+        )
     except OSError as exc:
         if exc.errno is not None and exc.filename is not None:
             raise RunError(
@@ -187,7 +212,10 @@ def _run_locked(
     previous = _load_manifest(manifest_path) or {}
     recorded: dict[int, dict[str, Any]] = {int(e["index"]): e for e in previous.get("shards", [])}
 
-    specs = [(name, params, registry.lookup("stage", name).version) for name, params in stage_specs(config)]
+    specs = [
+        (name, params, registry.lookup("stage", name).version)
+        for name, params in stage_specs(config)
+    ]
     engine_key = orjson.dumps({"max_chars": corpus["max_chars"]}).decode()
     reader = build_reader(corpus)
 
@@ -310,9 +338,24 @@ def _run_locked(
     return RunResult(run_dir, manifest)
 
 
-def _stage_table(entries: list[dict[str, Any]], specs: list[tuple[str, dict[str, Any], str]], seconds: dict[str, float]) -> list[dict[str, Any]]:
+def _stage_table(
+    entries: list[dict[str, Any]],
+    specs: list[tuple[str, dict[str, Any], str]],
+    seconds: dict[str, float],
+) -> list[dict[str, Any]]:
     read = {"name": "read", "in": 0, "out": 0, "quarantined": 0}
-    table = [{"name": n, "params": p, "version": v, "in": 0, "out": 0, "quarantined": 0, "seconds": round(seconds.get(n, 0.0), 4)} for n, p, v in specs]
+    table = [
+        {
+            "name": n,
+            "params": p,
+            "version": v,
+            "in": 0,
+            "out": 0,
+            "quarantined": 0,
+            "seconds": round(seconds.get(n, 0.0), 4),
+        }
+        for n, p, v in specs
+    ]
     for entry in entries:
         stages = entry.get("stages", [])
         read["in"] += entry["in"]

@@ -21,6 +21,7 @@ import orjson
 
 from .config import stage_specs
 from .document import Document, Rejected
+from .plan import Step, plan_stages
 from .stage import Stage, StageError
 from .store import CacheStore, atomic_write, shard_name, write_documents
 
@@ -111,7 +112,9 @@ def stage_fingerprints(input_hash: str, specs: list[tuple[str, dict[str, Any], s
     return fingerprints
 
 
-def check_item(item: Document | Rejected, position: int, max_chars: int) -> tuple[str, dict[str, Any], bytes]:
+def check_item(
+    item: Document | Rejected, position: int, max_chars: int
+) -> tuple[str, dict[str, Any], bytes]:
     """Turn a reader item into ("doc" | "rejected", dict, canonical bytes), quarantining bad documents."""
     if isinstance(item, Rejected):
         record = item.to_dict()
@@ -132,7 +135,9 @@ def check_item(item: Document | Rejected, position: int, max_chars: int) -> tupl
         else:
             return "doc", data, blob
     excerpt = item.text[:80].encode("utf-8", "replace").decode("utf-8")
-    record = Rejected(str(source), item.meta.get("position", position), reason, item.id, excerpt).to_dict()
+    record = Rejected(
+        str(source), item.meta.get("position", position), reason, item.id, excerpt
+    ).to_dict()
     record["stage"] = "read"
     return "rejected", record, orjson.dumps(record, option=orjson.OPT_SORT_KEYS, default=str)
 
@@ -168,23 +173,23 @@ def make_shards(
 # ---------------------------------------------------------------------------------------------
 # worker side: processing one shard
 
-_STAGES: dict[str, list[Stage]] = {}
+_STEPS: dict[str, list[Step]] = {}
 
 
-def _stages_for(config: Mapping[str, Any]) -> list[Stage]:
-    """Build (once per process) the stages of a resolved config."""
+def _steps_for(config: Mapping[str, Any]) -> list[Step]:
+    """Build (once per process) the planned steps of a resolved config's stages."""
     from .pipeline import build_stage
 
     key = hashlib.sha256(orjson.dumps(config["stages"], option=orjson.OPT_SORT_KEYS)).hexdigest()
-    stages = _STAGES.get(key)
-    if stages is None:
+    steps = _STEPS.get(key)
+    if steps is None:
         from .registry import load_plugins
 
         load_plugins()
-        stages = [build_stage(name, params) for name, params in stage_specs(config)]
-        _STAGES.clear()
-        _STAGES[key] = stages
-    return stages
+        steps = plan_stages([build_stage(name, params) for name, params in stage_specs(config)])
+        _STEPS.clear()
+        _STEPS[key] = steps
+    return steps
 
 
 def _quarantine_record(doc: Document, stage: str, exc: BaseException) -> dict[str, Any]:
@@ -199,7 +204,9 @@ def _quarantine_record(doc: Document, stage: str, exc: BaseException) -> dict[st
     }
 
 
-def run_stage(stage: Stage, docs: list[Document], batch_size: int) -> tuple[list[Document], list[dict[str, Any]]]:
+def run_stage(
+    stage: Stage, docs: list[Document], batch_size: int
+) -> tuple[list[Document], list[dict[str, Any]]]:
     """Run one stage over a shard; a document that makes it fail is quarantined, the rest go on.
 
     `StageError` (the stage cannot run at all: missing model, bad resource) is not a
@@ -227,7 +234,9 @@ def process_shard(task: ShardTask) -> ShardResult:
     """Process one shard: resume from the cache, run the remaining stages, write the outputs."""
     started = time.perf_counter()
     run_dir = Path(task.run_dir)
-    stages = _stages_for(task.config)
+    steps = _steps_for(task.config)
+    n_stages = sum(len(step.indices) for step in steps)
+    names = [name for name, _ in stage_specs(task.config)]
     cache = CacheStore(run_dir / "cache") if task.cache else None
 
     start = 0
@@ -235,7 +244,7 @@ def process_shard(task: ShardTask) -> ShardResult:
     quarantined: list[dict[str, Any]] = []
     stats: list[dict[str, Any]] = []
     if cache is not None:
-        for k in range(len(stages), 0, -1):
+        for k in range(n_stages, 0, -1):
             entry = cache.load(task.fingerprints[k - 1])
             if entry is not None:
                 docs = [Document.from_dict(d) for d in entry["docs"]]
@@ -250,17 +259,28 @@ def process_shard(task: ShardTask) -> ShardResult:
             else:
                 quarantined.append(data)
 
-    for k in range(start, len(stages)):
-        stage = stages[k]
+    for step in steps:
+        if step.indices[-1] < start:
+            continue  # restored from the cache
         t0 = time.perf_counter()
         n_in = len(docs)
-        docs, failed = run_stage(stage, docs, task.batch_size)
+        docs, failed = run_stage(step.stage, docs, task.batch_size)
         quarantined.extend(failed)
-        stats.append(
-            {"name": stage.name, "in": n_in, "out": len(docs), "quarantined": len(failed), "seconds": time.perf_counter() - t0}
-        )
+        seconds = (time.perf_counter() - t0) / len(step.indices)
+        for position, k in enumerate(step.indices):
+            first = position == 0
+            stat = {
+                "name": names[k],
+                "in": n_in if first else len(docs),
+                "out": len(docs),
+                "quarantined": len(failed) if first else 0,
+                "seconds": seconds,
+            }
+            if len(step.indices) > 1:
+                stat["fused"] = [names[i] for i in step.indices]
+            stats.append(stat)
         if cache is not None:
-            cache.save(task.fingerprints[k], docs, quarantined, stats)
+            cache.save(task.fingerprints[step.indices[-1]], docs, quarantined, stats)
 
     files: dict[str, dict[str, str]] = {}
     stem = shard_name(task.index)

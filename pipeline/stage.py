@@ -8,7 +8,7 @@ behaves exactly like the original.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
 
 from .document import Document, Rejected
@@ -44,6 +44,14 @@ class Stage:
     def __call__(self, doc: Document) -> Document:
         return next(iter(self.pipe([doc])))
 
+    def fusion_key(self) -> Hashable | None:
+        """Adjacent stages with the same non-None key are run as one step (see `pipeline.plan`)."""
+        return None
+
+    def fuse(self, stages: list[Stage]) -> Stage:
+        """Return one stage that does the work of `stages` (self first) in a single pass."""
+        raise NotImplementedError(f"{type(self).__name__} declares a fusion key but cannot fuse")
+
     def get_params(self) -> dict[str, Any]:
         """The constructor parameters and their current values."""
         return {name: getattr(self, name) for name in parameters(type(self))}
@@ -53,7 +61,9 @@ class Stage:
         valid = parameters(type(self))
         for key, value in params.items():
             if key not in valid:
-                raise ValueError(f"{type(self).__name__} has no parameter {key!r}; valid: {', '.join(valid)}")
+                raise ValueError(
+                    f"{type(self).__name__} has no parameter {key!r}; valid: {', '.join(valid)}"
+                )
             setattr(self, key, value)
         self.__dict__.pop("_resources", None)
         return self

@@ -107,7 +107,9 @@ def _parquet_bytes(docs: list[Document]) -> bytes:
     }
     for layer in JSON_LAYERS:
         values = [d.get(layer) for d in dicts]
-        arrays[layer] = pa.array([None if v is None else orjson.dumps(v).decode() for v in values], pa.string())
+        arrays[layer] = pa.array(
+            [None if v is None else orjson.dumps(v).decode() for v in values], pa.string()
+        )
     for name in token_columns:
         values = [d["tokens"].get(name) if "tokens" in d else None for d in dicts]
         if name in ("start", "end", "head"):
@@ -131,7 +133,11 @@ def write_documents(path: Path, docs: list[Document], fmt: str) -> str:
 
 def _row_to_dict(row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"id": row["id"], "text": row["text"], "meta": orjson.loads(row["meta"])}
-    tokens = {k[len(TOKEN_PREFIX) :]: v for k, v in row.items() if k.startswith(TOKEN_PREFIX) and v is not None}
+    tokens = {
+        k[len(TOKEN_PREFIX) :]: v
+        for k, v in row.items()
+        if k.startswith(TOKEN_PREFIX) and v is not None
+    }
     if tokens:
         out["tokens"] = tokens
     if row.get("sentences") is not None:
@@ -203,7 +209,13 @@ class CacheStore:
             return None
         return entry if isinstance(entry, dict) else None
 
-    def save(self, fingerprint: str, docs: list[Document], quarantined: list[dict[str, Any]], stats: list[dict[str, Any]]) -> None:
+    def save(
+        self,
+        fingerprint: str,
+        docs: list[Document],
+        quarantined: list[dict[str, Any]],
+        stats: list[dict[str, Any]],
+    ) -> None:
         """Store a shard's state after a stage prefix."""
         payload = orjson.dumps(
             {"docs": [doc.to_dict() for doc in docs], "quarantined": quarantined, "stats": stats}

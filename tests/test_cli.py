@@ -64,9 +64,15 @@ def test_progress_and_summary_table_are_shown(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--set", "stages.tokenize.backend=spacey"], "stages[1].tokenize.backend: 'spacey' is not allowed; did you mean 'spacy'?"),
+        (
+            ["--set", "stages.tokenize.backend=spacey"],
+            "stages[1].tokenize.backend: 'spacey' is not allowed; did you mean 'spacy'?",
+        ),
         (["--set", "execution.workers=-1"], "execution.workers: -1 is invalid"),
-        (["--set", "corpus.reader=txt"], "corpus.reader: unknown reader 'txt'; did you mean 'text'?"),
+        (
+            ["--set", "corpus.reader=txt"],
+            "corpus.reader: unknown reader 'txt'; did you mean 'text'?",
+        ),
         (["--executor", "threads"], "execution.executor: 'threads' is not allowed"),
     ],
 )
@@ -79,7 +85,9 @@ def test_bad_config_is_one_line_exit_2_no_traceback(tmp_path, args, message):
 
 
 def test_validate_and_missing_input_path(tmp_path):
-    config = write_config(tmp_path / "c.yaml", {"reader": "text", "path": str(tmp_path / "missing")}, tmp_path / "run")
+    config = write_config(
+        tmp_path / "c.yaml", {"reader": "text", "path": str(tmp_path / "missing")}, tmp_path / "run"
+    )
     result = nlp("validate", str(config))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"corpus.path: '{tmp_path / 'missing'}' does not exist" in result.stderr
@@ -123,8 +131,15 @@ def test_sigkill_part_way_then_rerun_finishes_with_every_document_once(tmp_path,
             for i, text in enumerate(lee_texts):
                 fh.write(f"[{copy}-{i}] {text}\n")
     out = tmp_path / "run"
-    config = write_config(tmp_path / "c.yaml", {"reader": "text", "path": str(corpus), "mode": "line"}, out, shard_size=100)
-    proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "run", "--quiet", str(config)], cwd=ROOT)
+    config = write_config(
+        tmp_path / "c.yaml",
+        {"reader": "text", "path": str(corpus), "mode": "line"},
+        out,
+        shard_size=100,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "cli.py"), "run", "--quiet", str(config)], cwd=ROOT
+    )
     deadline = time.time() + 120
     shards_done = 0
     while time.time() < deadline and proc.poll() is None:
@@ -149,3 +164,49 @@ def test_sigkill_part_way_then_rerun_finishes_with_every_document_once(tmp_path,
     ids = [d.id for d in read_documents(out)]
     assert len(ids) == 3600 and len(set(ids)) == 3600
     assert not list(out.rglob(".*.tmp"))
+
+
+def test_third_party_stage_registers_through_the_entry_point_group(tmp_path):
+    """A package exposing `nlp_pipeline.components` is discovered and usable from YAML."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "shout_plugin.py").write_text(
+        "from pipeline import Stage, register\n\n"
+        "@register('stage', 'shout')\n"
+        "class Shout(Stage):\n"
+        "    '''Upper-case the norm of every token.'''\n\n"
+        "    def __init__(self, *, exclaim: bool = False):\n"
+        "        self.exclaim = exclaim\n\n"
+        "    def process(self, doc):\n"
+        "        doc.tokens.norm = [t.upper() + ('!' if self.exclaim else '') for t in doc.tokens.text]\n"
+        "        return doc\n"
+    )
+    dist = site / "shout_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: shout-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[nlp_pipeline.components]\nshout = shout_plugin\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)])}
+    listing = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "components", "shout"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert listing.returncode == 0, listing.stderr
+    assert "exclaim" in listing.stdout and "Upper-case the norm" in listing.stdout
+    (tmp_path / "in.txt").write_text("Rain is expected in Sydney on Sunday.")
+    config = write_config(
+        tmp_path / "c.yaml",
+        {"reader": "text", "path": str(tmp_path / "in.txt")},
+        tmp_path / "run",
+        stages=[{"tokenize": {}}, {"shout": {"exclaim": True}}],
+    )
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "run", "--quiet", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    doc = next(read_documents(tmp_path / "run"))
+    assert doc.tokens.norm[:2] == ["RAIN!", "IS!"]

@@ -30,13 +30,31 @@ def test_every_default_is_visible_in_the_resolved_config():
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"stages": [{"tokenise": {}}]}, "stages[0]: unknown stage 'tokenise'; did you mean 'tokenize'?"),
-        ({"stages": [{"tokenize": {"backend": "spacey"}}]}, "stages[0].tokenize.backend: 'spacey' is not allowed; did you mean 'spacy'?"),
-        ({"stages": [{"tokenize": {"bakend": "spacy"}}]}, "stages[0].tokenize.bakend: unknown key; did you mean 'backend'?"),
-        ({"execution": {"workers": 0}}, "execution.workers: 0 is invalid: input should be greater than or equal to 1"),
+        (
+            {"stages": [{"tokenise": {}}]},
+            "stages[0]: unknown stage 'tokenise'; did you mean 'tokenize'?",
+        ),
+        (
+            {"stages": [{"tokenize": {"backend": "spacey"}}]},
+            "stages[0].tokenize.backend: 'spacey' is not allowed; did you mean 'spacy'?",
+        ),
+        (
+            {"stages": [{"tokenize": {"bakend": "spacy"}}]},
+            "stages[0].tokenize.bakend: unknown key; did you mean 'backend'?",
+        ),
+        (
+            {"execution": {"workers": 0}},
+            "execution.workers: 0 is invalid: input should be greater than or equal to 1",
+        ),
         ({"execution": {"shard_size": "many"}}, "execution.shard_size: 'many' is invalid"),
-        ({"execution": {"executer": "serial"}}, "execution.executer: unknown key; did you mean 'executor'?"),
-        ({"corpus": {"reader": "lee-nwes"}}, "corpus.reader: unknown reader 'lee-nwes'; did you mean 'lee-news'?"),
+        (
+            {"execution": {"executer": "serial"}},
+            "execution.executer: unknown key; did you mean 'executor'?",
+        ),
+        (
+            {"corpus": {"reader": "lee-nwes"}},
+            "corpus.reader: unknown reader 'lee-nwes'; did you mean 'lee-news'?",
+        ),
         ({"stagse": []}, "stagse: unknown key; did you mean 'stages'?"),
     ],
 )
@@ -57,7 +75,10 @@ def test_literal_error_lists_allowed_values():
 
 
 def test_set_overrides_by_stage_name_and_index():
-    raw = apply_overrides(load_config(BASE), ["stages.tokenize.backend=regex", "stages.1.remove=true", "execution.workers=3"])
+    raw = apply_overrides(
+        load_config(BASE),
+        ["stages.tokenize.backend=regex", "stages.1.remove=true", "execution.workers=3"],
+    )
     config = resolve_config(raw)
     assert config["stages"][0]["tokenize"]["backend"] == "regex"
     assert config["stages"][1]["stopwords"]["remove"] is True
@@ -65,13 +86,17 @@ def test_set_overrides_by_stage_name_and_index():
 
 
 def test_set_unknown_stage_suggests_a_name():
-    with pytest.raises(ConfigError, match="no stage 'tokenise' in the config; did you mean 'tokenize'"):
+    with pytest.raises(
+        ConfigError, match="no stage 'tokenise' in the config; did you mean 'tokenize'"
+    ):
         apply_overrides(load_config(BASE), ["stages.tokenise.backend=regex"])
 
 
 def test_yaml_is_loaded_safely(tmp_path):
     path = tmp_path / "evil.yaml"
-    path.write_text("name: !!python/object/apply:os.system ['echo hacked']\ncorpus: {reader: lee-news}\n")
+    path.write_text(
+        "name: !!python/object/apply:os.system ['echo hacked']\ncorpus: {reader: lee-news}\n"
+    )
     with pytest.raises(ConfigError, match="invalid YAML"):
         load_config(path)
 

@@ -13,7 +13,19 @@ def test_tokens_slice_original_text_and_columns_read_back():
     starts = [0, 6, 11, 14, 22, 25, 31, 38, 39, 43, 50]
     ends = [5, 10, 13, 21, 24, 30, 37, 39, 42, 50, 51]
     doc.set_tokens(starts, ends)
-    assert doc.tokens.text == ["Apple", "said", "on", "Tuesday", "it", "would", "invest", "$", "430", "billion", "."]
+    assert doc.tokens.text == [
+        "Apple",
+        "said",
+        "on",
+        "Tuesday",
+        "it",
+        "would",
+        "invest",
+        "$",
+        "430",
+        "billion",
+        ".",
+    ]
     assert [t.text for t in doc.tokens] == doc.tokens.text
     assert doc.tokens[3].start == 14 and doc.tokens[-1].text == "."
     assert doc.tokens.lemma is None and doc.tokens[0].lemma is None

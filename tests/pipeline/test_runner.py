@@ -37,7 +37,13 @@ def test_run_writes_documents_manifest_and_resolved_config(tmp_path, lee_texts):
     manifest = result.manifest
     assert manifest["documents"] == {"in": 300, "out": 300, "quarantined": 0}
     assert manifest["status"] == "complete"
-    assert [s["name"] for s in manifest["stages"]] == ["read", "normalize", "tokenize", "sentences", "stopwords"]
+    assert [s["name"] for s in manifest["stages"]] == [
+        "read",
+        "normalize",
+        "tokenize",
+        "sentences",
+        "stopwords",
+    ]
     assert {"python", "spacy", "pyarrow"} <= set(manifest["versions"])
     assert len(manifest["shards"]) == 8  # 300 documents / 40 per shard
     written = yaml.safe_load((result.run_dir / "config.yaml").read_text())
@@ -60,7 +66,9 @@ def test_rerun_does_no_stage_work_and_changed_stage_recomputes_from_there(tmp_pa
     assert again.manifest["timings"]["shards_reused"] == 8
     assert again.manifest["documents"] == first.manifest["documents"]
 
-    changed = make_config(tmp_path, {"reader": "lee-news"}, overrides=["stages.stopwords.lists=[sklearn]"])
+    changed = make_config(
+        tmp_path, {"reader": "lee-news"}, overrides=["stages.stopwords.lists=[sklearn]"]
+    )
     third = run(changed)
     assert third.manifest["timings"]["shards_computed"] == 8
     for shard in third.manifest["shards"]:
@@ -75,12 +83,16 @@ def test_rerun_does_no_stage_work_and_changed_stage_recomputes_from_there(tmp_pa
 
 def test_processes_executor_gives_identical_outputs(tmp_path):
     serial = run(make_config(tmp_path / "a", {"reader": "lee-news"}))
-    parallel = run(make_config(tmp_path / "b", {"reader": "lee-news"}, executor="processes", workers=2))
+    parallel = run(
+        make_config(tmp_path / "b", {"reader": "lee-news"}, executor="processes", workers=2)
+    )
     assert parallel.manifest["documents"] == serial.manifest["documents"]
     a = [d.to_dict() for d in read_documents(serial.run_dir)]
     b = [d.to_dict() for d in read_documents(parallel.run_dir)]
     assert a == b
-    assert [s["fingerprint"] for s in serial.manifest["shards"]] == [s["fingerprint"] for s in parallel.manifest["shards"]]
+    assert [s["fingerprint"] for s in serial.manifest["shards"]] == [
+        s["fingerprint"] for s in parallel.manifest["shards"]
+    ]
 
 
 def test_bad_documents_are_quarantined_with_reasons_and_counted(tmp_path, lee_texts):
@@ -89,14 +101,19 @@ def test_bad_documents_are_quarantined_with_reasons_and_counted(tmp_path, lee_te
     for i, text in enumerate(lee_texts[:5]):
         (corpus / f"good-{i}.txt").write_text(text, encoding="utf-8")
     (corpus / "empty.txt").write_text("   \n", encoding="utf-8")
-    (corpus / "latin1.txt").write_bytes("Café owners in Montréal said prices rose.".encode("latin-1"))
+    (corpus / "latin1.txt").write_bytes(
+        "Café owners in Montréal said prices rose.".encode("latin-1")
+    )
     (corpus / "binary.txt").write_bytes(bytes(range(256)) * 20)
     (corpus / "huge.txt").write_text("word " * 5000, encoding="utf-8")
     config = make_config(tmp_path, {"reader": "text", "path": str(corpus), "max_chars": 10_000})
     result = run(config)
     counts = result.manifest["documents"]
     assert counts == {"in": 9, "out": 5, "quarantined": 4}
-    records = [orjson.loads(line) for line in (result.run_dir / "quarantine.jsonl").read_text().splitlines()]
+    records = [
+        orjson.loads(line)
+        for line in (result.run_dir / "quarantine.jsonl").read_text().splitlines()
+    ]
     reasons = {r["source"].rsplit("/", 1)[-1]: r["reason"] for r in records}
     assert set(reasons) == {"empty.txt", "latin1.txt", "binary.txt", "huge.txt"}
     assert "empty" in reasons["empty.txt"]
@@ -131,7 +148,9 @@ def test_a_stage_failing_on_one_document_quarantines_only_that_document(tmp_path
     assert "cannot handle EXPLODE" in record["reason"]
     stage_rows = {s["name"]: s for s in result.manifest["stages"]}
     assert stage_rows["test-fails-on-marker"]["quarantined"] == 1
-    assert sorted(d.id for d in read_documents(result.run_dir)) == sorted(f"d{i}" for i in range(20) if i != 7)
+    assert sorted(d.id for d in read_documents(result.run_dir)) == sorted(
+        f"d{i}" for i in range(20) if i != 7
+    )
 
 
 def test_corrupted_shard_is_detected_and_recomputed(tmp_path):
