@@ -28,7 +28,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "nlp_pipeline.components"
-KINDS = ("stage", "reader", "represent", "task")
+KINDS = ("stage", "reader", "represent", "task", "evaluator")
 
 _REGISTRY: dict[str, dict[str, type]] = {kind: {} for kind in KINDS}
 _plugins_loaded = False
