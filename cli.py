@@ -211,6 +211,70 @@ def components(
     console.print(table)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def evaluate(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Evaluator: coref | embeddings | ... (see `nlp components`).")],
+    path: Annotated[str | None, typer.Argument(help="What to evaluate (vectors file, gold data).")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the metrics as JSON here.")] = None,
+) -> None:
+    """Measure quality on real benchmarks, e.g. `nlp evaluate coref --gold gap-development.tsv`."""
+    import json
+
+    from pipeline import registry
+    from pipeline.config import ConfigError, component_model, validate_params
+
+    params: dict[str, Any] = {}
+    extra = list(ctx.args)
+    while extra:
+        key = extra.pop(0)
+        if not key.startswith("--"):
+            raise _err(f"unexpected argument {key!r}; options look like --gold PATH", EXIT_CONFIG)
+        key = key[2:].replace("-", "_")
+        if "=" in key:
+            key, value = key.split("=", 1)
+        elif extra and not extra[0].startswith("--"):
+            value = extra.pop(0)
+        else:
+            value = "true"
+        import yaml
+
+        params[key] = yaml.safe_load(value)
+    try:
+        cls = registry.lookup("evaluator", name)
+    except registry.RegistryError as exc:
+        raise _err(str(exc), EXIT_CONFIG) from None
+    if path is not None:
+        first = next(iter(registry.parameters(cls)), None)
+        if first is None:
+            raise _err(f"evaluator {name!r} takes no path", EXIT_CONFIG)
+        params.setdefault(first, path)
+    try:
+        resolved = validate_params(component_model("evaluator", name), params, f"evaluate {name}")
+    except ConfigError as exc:
+        raise _err(str(exc), EXIT_CONFIG) from None
+    from pipeline.stage import StageError
+
+    try:
+        metrics = cls(**resolved).evaluate()
+    except (StageError, FileNotFoundError, ValueError) as exc:
+        raise _err(str(exc), EXIT_RUN) from None
+    _print_metrics(name, metrics)
+    if json_out is not None:
+        json_out.write_text(json.dumps(metrics, indent=2, default=str), encoding="utf-8")
+
+
+def _print_metrics(name: str, metrics: dict[str, Any], prefix: str = "") -> None:
+    for key, value in metrics.items():
+        label = f"{prefix}{key}"
+        if isinstance(value, dict):
+            _print_metrics(name, value, prefix=f"{label}.")
+        elif isinstance(value, float):
+            typer.echo(f"{label:40s} {value:.4f}")
+        else:
+            typer.echo(f"{label:40s} {value}")
+
+
 STARTER_CONFIG = """\
 # nlp-pipeline config. Run it with: nlp run {path}
 # Every key below shows its default; `nlp validate {path} --show` prints the fully resolved config,

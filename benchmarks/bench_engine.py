@@ -80,9 +80,9 @@ def bench_tokenize() -> None:
     try:
         import nltk
 
-        from components.text.resources import ensure_punkt
+        from components.text.resources import install_punkt_tab
 
-        ensure_punkt()
+        install_punkt_tab()
         nltk.word_tokenize(texts[0])
 
         def bare_nltk() -> None:

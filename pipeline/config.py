@@ -208,7 +208,7 @@ def component_model(kind: str, name: str) -> type[BaseModel]:
     return create_model(f"{kind}_{name}_params", __config__=config, **fields)
 
 
-def _validate(model: type[BaseModel], data: Any, path: str) -> dict[str, Any]:
+def validate_params(model: type[BaseModel], data: Any, path: str) -> dict[str, Any]:
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
@@ -304,12 +304,12 @@ def resolve_config(raw: Mapping[str, Any]) -> dict[str, Any]:
     limits = {k: v for k, v in corpus_raw.items() if k in limit_keys}
     corpus: dict[str, Any] = {"reader": reader}
     try:
-        corpus.update(_validate(reader_model, reader_params, "corpus"))
+        corpus.update(validate_params(reader_model, reader_params, "corpus"))
     except ConfigError as exc:
         if "unknown key" in str(exc):  # mention the engine-level keys too
             raise ConfigError(f"{exc}; engine keys: {', '.join(sorted(limit_keys))}") from None
         raise
-    corpus.update(_validate(CorpusLimits, limits, "corpus"))
+    corpus.update(validate_params(CorpusLimits, limits, "corpus"))
 
     stages_raw = raw.get("stages") or []
     if not isinstance(stages_raw, list):
@@ -325,7 +325,7 @@ def resolve_config(raw: Mapping[str, Any]) -> dict[str, Any]:
         params = {} if isinstance(entry, str) else entry[stage_name]
         stages.append(
             {
-                stage_name: _validate(
+                stage_name: validate_params(
                     component_model("stage", stage_name), params, f"stages[{i}].{stage_name}"
                 )
             }
@@ -334,8 +334,8 @@ def resolve_config(raw: Mapping[str, Any]) -> dict[str, Any]:
     represent = _resolve_named_section(raw.get("represent"), "represent", "represent")
     tasks = _resolve_tasks(raw.get("tasks"))
 
-    execution = _validate(ExecutionSettings, raw.get("execution"), "execution")
-    output = _validate(OutputSettings, raw.get("output"), "output")
+    execution = validate_params(ExecutionSettings, raw.get("execution"), "execution")
+    output = validate_params(OutputSettings, raw.get("output"), "output")
     if not output["dir"]:
         output["dir"] = str(Path("runs") / name)
     if not output["formats"]:
@@ -360,7 +360,7 @@ def _resolve_named_section(section: Any, kind: str, path: str) -> dict[str, Any]
     out = {}
     for comp_name, params in section.items():
         _lookup(kind, comp_name, f"{path}.{comp_name}")
-        out[comp_name] = _validate(component_model(kind, comp_name), params, f"{path}.{comp_name}")
+        out[comp_name] = validate_params(component_model(kind, comp_name), params, f"{path}.{comp_name}")
     return out
 
 
@@ -386,7 +386,7 @@ def _resolve_tasks(section: Any) -> dict[str, Any]:
         rest = {k: v for k, v in params.items() if k != selector}
         out[task_name] = {
             selector: component,
-            **_validate(component_model("task", component), rest, path),
+            **validate_params(component_model("task", component), rest, path),
         }
     return out
 

@@ -322,6 +322,10 @@ def _run_locked(
     manifest["documents"] = {"in": docs_in, "out": docs_out, "quarantined": docs_quarantined}
     manifest["stages"] = _stage_table(entries, specs, stage_seconds)
     _write_quarantine(run_dir, entries)
+    if config.get("represent"):
+        from .learners import fit_learners
+
+        manifest["represent"] = fit_learners(config, run_dir, [e["fingerprint"] for e in entries])
     elapsed = time.perf_counter() - t_start
     manifest["timings"] = {
         "total_seconds": round(elapsed, 4),
