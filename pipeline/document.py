@@ -17,6 +17,7 @@ Everything round-trips through `to_dict()` / `Document.from_dict()` exactly.
 from __future__ import annotations
 
 import hashlib
+from array import array
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -131,6 +132,19 @@ class Alignment:
         return o_start, max(o_start, self.end(end))
 
 
+def _column(values: Sequence[Any]) -> Any:
+    """Store a column: typed int arrays (`array.array`) as they are, anything else as a list.
+
+    Offsets exported from spaCy arrive as `array('q')` (one memcpy, no per-token objects),
+    which keeps tokenization within a few percent of spaCy's own speed.
+    """
+    return values if isinstance(values, array) else list(values)
+
+
+def _as_list(values: Any) -> list[Any]:
+    return values.tolist() if isinstance(values, array) else list(values)
+
+
 class Token:
     """A view of one row of a `TokenTable`: attribute access reads the columns."""
 
@@ -181,7 +195,7 @@ class TokenTable:
         object.__setattr__(self, "_doc_text", doc_text)
         if len(start) != len(end):
             raise ValueError(f"token start/end lengths differ: {len(start)} != {len(end)}")
-        cols: dict[str, list[Any]] = {"start": list(start), "end": list(end)}
+        cols: dict[str, Any] = {"start": _column(start), "end": _column(end)}
         object.__setattr__(self, "_columns", cols)
         for name, values in columns.items():
             if values is not None:
@@ -206,7 +220,8 @@ class TokenTable:
             raise AttributeError(name)
         columns = self._columns
         if name in columns:
-            return columns[name]
+            values = columns[name]
+            return values.tolist() if isinstance(values, array) else values
         if name == "text":
             text = self._doc_text
             return [text[s:e] for s, e in zip(columns["start"], columns["end"], strict=True)]
@@ -220,13 +235,13 @@ class TokenTable:
         if values is None:
             self._columns.pop(name, None)
             return
-        values = list(values)
+        values = _column(values)
         if name not in ("start", "end") and len(values) != len(self):
             raise ValueError(f"column {name!r} has {len(values)} values for {len(self)} tokens")
         self._columns[name] = values
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, TokenTable) and self._columns == other._columns
+        return isinstance(other, TokenTable) and self.to_dict() == other.to_dict()
 
     @property
     def columns(self) -> list[str]:
@@ -240,7 +255,7 @@ class TokenTable:
 
     def to_dict(self) -> dict[str, list[Any]]:
         """Return the stored columns (a shallow copy)."""
-        return {name: list(values) for name, values in self._columns.items()}
+        return {name: _as_list(values) for name, values in self._columns.items()}
 
 
 @dataclass(eq=False)

@@ -210,3 +210,56 @@ def test_third_party_stage_registers_through_the_entry_point_group(tmp_path):
     assert result.returncode == 0, result.stderr
     doc = next(read_documents(tmp_path / "run"))
     assert doc.tokens.norm[:2] == ["RAIN!", "IS!"]
+
+
+def test_real_and_malformed_feeds_every_item_accounted_for(tmp_path, shared_data):
+    """`nlp run` over the shared real and malformed feeds: counts add up, every reject has a reason."""
+    feeds = shared_data / "feeds"
+    config = write_config(
+        tmp_path / "feeds.yaml",
+        {"reader": "feeds", "path": str(feeds / "**" / "*")},
+        tmp_path / "run",
+        stages=[{"normalize": {}}, {"tokenize": {}}, {"sentences": {}}],
+    )
+    result = nlp("run", "--quiet", str(config))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    counts = manifest["documents"]
+    assert counts["in"] == counts["out"] + counts["quarantined"]
+    assert counts["out"] > 400 and counts["quarantined"] > 0
+    assert f"documents: in {counts['in']} = out {counts['out']} + quarantined {counts['quarantined']}" in result.stdout
+    records = [json.loads(line) for line in (tmp_path / "run" / "quarantine.jsonl").read_text().splitlines()]
+    assert len(records) == counts["quarantined"]
+    assert all(r["reason"] and r["source"] for r in records)
+    assert any("notafeed.html" in r["source"] for r in records)
+    docs = list(read_documents(tmp_path / "run"))
+    assert all(d.meta.get("source") and d.text.strip() for d in docs)
+
+
+def test_csv_with_malformed_rows_is_quarantined_row_by_row(tmp_path, lee_texts):
+    import csv
+
+    path = tmp_path / "news.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "label", "text"])
+        for i, text in enumerate(lee_texts[:10]):
+            writer.writerow([f"n{i}", "world" if i % 2 else "business", text])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(4, "n-bad,only-two-fields")
+    lines.insert(7, "n-worse,world,text,and,extra,fields")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = write_config(
+        tmp_path / "csv.yaml",
+        {"reader": "csv", "path": str(path), "text_column": "text", "label_column": "label", "id_column": "id"},
+        tmp_path / "run",
+        stages=[{"tokenize": {}}],
+    )
+    result = nlp("run", "--quiet", str(config))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    counts = manifest["documents"]
+    assert counts["out"] == 10 and counts["quarantined"] >= 2
+    assert counts["in"] == counts["out"] + counts["quarantined"]
+    docs = {d.id: d for d in read_documents(tmp_path / "run")}
+    assert docs["n1"].meta["label"] == "world"
