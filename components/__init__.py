@@ -3,6 +3,26 @@
 Found by the engine through the entry-point group `nlp_pipeline.components`.
 """
 
-from .text import Normalize, Sentences, Stopwords, Tokenize
+from .text import (
+    Lemmatize,
+    NamedEntities,
+    Normalize,
+    PartOfSpeech,
+    Sentences,
+    Stem,
+    Stopwords,
+    Tokenize,
+    WordSenses,
+)
 
-__all__ = ["Normalize", "Sentences", "Stopwords", "Tokenize"]
+__all__ = [
+    "Lemmatize",
+    "NamedEntities",
+    "Normalize",
+    "PartOfSpeech",
+    "Sentences",
+    "Stem",
+    "Stopwords",
+    "Tokenize",
+    "WordSenses",
+]
