@@ -7,10 +7,9 @@ as `backend(texts, batch_size)`; it pulls texts one at a time and yields one
 
 from __future__ import annotations
 
-from array import array
-
 import logging
 import re
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -61,9 +60,8 @@ def align_tokens(tokens: Sequence[str], text: str) -> Spans:
 class SpacyBackend:
     """spaCy's rule-based tokenizer for `language` (`spacy.blank(language).tokenizer`).
 
-    Offsets come from one array export per text (`IDX`, `LENGTH`), turned into lists
-    of Python ints drawn from a shared pool (`_int_pool`): no per-token Python code,
-    and a token table costs two pointers per token instead of two new int objects.
+    Offsets come from one array export per text (`IDX`, `LENGTH`), copied into typed
+    `array('q')` columns: no per-token Python code and no per-token int objects.
     """
 
     def __init__(self, language: str):
@@ -96,30 +94,6 @@ class SpacyBackend:
             ends_out = array("q")
             ends_out.frombytes((starts + offsets[:, 1]).tobytes())
             yield starts_out, ends_out
-
-
-_INT_POOL: Any = None
-_INT_POOL_MAX = 1 << 20
-
-
-def _int_pool(numpy: Any, length: int) -> Any:
-    """An object array whose item `i` is the int `i`, for offsets up to `length`.
-
-    Token tables keep millions of offsets alive; drawing them from one pool of int
-    objects instead of creating new ones is faster (no allocation) and saves 28 bytes
-    per offset. Grows by doubling up to 2**20; longer texts get fresh ints (`None`).
-    """
-    global _INT_POOL
-    pool = _INT_POOL
-    if pool is not None and len(pool) > length:
-        return pool
-    if length >= _INT_POOL_MAX:
-        return None
-    size = 1 << 16
-    while size <= length:
-        size <<= 1
-    pool = _INT_POOL = numpy.array(range(size), dtype=object)
-    return pool
 
 
 def _spacy_safe(texts: Iterable[str]) -> Iterator[str]:
