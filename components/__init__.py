@@ -3,6 +3,19 @@
 Found by the engine through the entry-point group `nlp_pipeline.components`.
 """
 
+from .represent import (
+    BagOfWords,
+    Cooccurrence,
+    DocVectors,
+    Embeddings,
+    FastText,
+    GloVe,
+    OneHot,
+    Phrases,
+    Pretrained,
+    TfIdf,
+    Word2Vec,
+)
 from .text import (
     Lemmatize,
     NamedEntities,
@@ -16,6 +29,17 @@ from .text import (
 )
 
 __all__ = [
+    "BagOfWords",
+    "Cooccurrence",
+    "DocVectors",
+    "Embeddings",
+    "FastText",
+    "GloVe",
+    "OneHot",
+    "Phrases",
+    "Pretrained",
+    "TfIdf",
+    "Word2Vec",
     "Lemmatize",
     "NamedEntities",
     "Normalize",

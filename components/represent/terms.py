@@ -1,0 +1,214 @@
+"""Terms of a document: word n-grams, character n-grams, phrases; the base of the sparse learners.
+
+The n-gram rules are scikit-learn's own (`CountVectorizer._word_ngrams`,
+`_char_ngrams`, `_char_wb_ngrams`), applied to the selected tokens (character
+n-grams run over the tokens joined by single spaces), so a learner here and a
+scikit-learn vectorizer given the same tokens produce the same terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from .persist import read_json, read_learner, write_json, write_learner
+from .phrases import frozen_phrases, phrases_to_json, train_phrases
+from .tokens import EmptyVocabularyError, TokenSelection
+
+__all__ = ["TermLearner", "make_terms"]
+
+
+def make_terms(tokens: Sequence[str], analyzer: str, ngram_range: Sequence[int]) -> list[str]:
+    """The terms of one token list: word n-grams, or character n-grams ("char", "char_wb")."""
+    min_n, max_n = int(ngram_range[0]), int(ngram_range[1])
+    if analyzer == "word":
+        if max_n == 1 and min_n == 1:
+            return list(tokens)
+        return _word_ngrams(tokens, min_n, max_n)
+    text = " ".join(tokens)
+    if analyzer == "char":
+        return _char_ngrams(text, min_n, max_n)
+    if analyzer == "char_wb":
+        return _char_wb_ngrams(text, min_n, max_n)
+    raise ValueError(f"unknown analyzer {analyzer!r}; use word, char or char_wb")
+
+
+def _word_ngrams(tokens: Sequence[str], min_n: int, max_n: int) -> list[str]:
+    out = list(tokens) if min_n == 1 else []
+    n_tokens = len(tokens)
+    for n in range(max(min_n, 2), min(max_n + 1, n_tokens + 1)):
+        out.extend(" ".join(tokens[i : i + n]) for i in range(n_tokens - n + 1))
+    return out
+
+
+def _char_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
+    n_chars = len(text)
+    out = list(text) if min_n == 1 else []
+    for n in range(max(min_n, 2), min(max_n + 1, n_chars + 1)):
+        out.extend(text[i : i + n] for i in range(n_chars - n + 1))
+    return out
+
+
+def _char_wb_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
+    out: list[str] = []
+    for word in text.split():
+        word = f" {word} "
+        length = len(word)
+        for n in range(min_n, max_n + 1):
+            offset = 0
+            out.append(word[offset : offset + n])
+            while offset + n < length:
+                offset += 1
+                out.append(word[offset : offset + n])
+            if offset == 0:  # a word shorter than n: counted once
+                break
+    return out
+
+
+def _identity(terms: list[str]) -> list[str]:
+    """The analyzer handed to scikit-learn: terms are made before it sees them."""
+    return terms
+
+
+class TermLearner(TokenSelection, TransformerMixin, BaseEstimator):
+    """Shared machinery of the sparse document-term learners (bag of words, one-hot, TF-IDF).
+
+    Counting is scikit-learn's `CountVectorizer` over our terms, so vocabulary limits
+    (`min_df`, `max_df`, `max_features`), column order (sorted terms) and dtypes are
+    exactly scikit-learn's.
+    """
+
+    analyzer: str
+    ngram_range: Sequence[int]
+    min_df: float | int
+    max_df: float | int
+    max_features: int | None
+    binary: bool
+    phrases: bool
+
+    # ---- terms
+
+    def _terms(self, doc: Any) -> list[str]:
+        tokens = self.select(doc)
+        phrases = self.__dict__.get("_phrases")
+        if phrases is not None:
+            tokens = phrases[tokens]
+        return make_terms(tokens, self.analyzer, self.ngram_range)
+
+    def _term_lists(self, docs: Iterable[Any], lengths: list[int]) -> Iterator[list[str]]:
+        for doc in docs:
+            terms = self._terms(doc)
+            lengths.append(len(terms))
+            yield terms
+
+    def _counter(self, vocabulary: dict[str, int] | None = None) -> Any:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        return CountVectorizer(
+            analyzer=_identity,
+            token_pattern=None,
+            lowercase=False,
+            vocabulary=vocabulary,
+            min_df=self.min_df,
+            max_df=self.max_df,
+            max_features=self.max_features,
+            binary=self.binary,
+            dtype=np.int64,
+        )
+
+    def _fit_counts(self, corpus: Iterable[Any]) -> tuple[Any, list[int]]:
+        """Learn the vocabulary; return the document-term counts and each document's term count."""
+        if self.phrases:
+            self._phrases = train_phrases(self.token_corpus(corpus))
+            self.phrases_ = phrases_to_json(self._phrases)
+        else:
+            self.__dict__.pop("_phrases", None)
+            self.phrases_ = None
+        lengths: list[int] = []
+        counter = self._counter()
+        try:
+            counts = counter.fit_transform(self._term_lists(corpus, lengths))
+        except ValueError as exc:
+            if sum(lengths) == 0:
+                raise EmptyVocabularyError(
+                    f"{self.name}: no terms left after token selection "  # type: ignore[attr-defined]
+                    f"(field={self.field!r}, drop_stop={self.drop_stop}, drop_punct={self.drop_punct}) "
+                    f"in {len(lengths)} documents: keep stop words or punctuation, or check the tokenize stage"
+                ) from None
+            if "no terms remain" in str(exc) or "max_df corresponds" in str(exc):
+                raise EmptyVocabularyError(
+                    f"{self.name}: no term passes the vocabulary limits (min_df={self.min_df!r}, "  # type: ignore[attr-defined]
+                    f"max_df={self.max_df!r}) over {len(lengths)} documents: lower min_df or raise max_df"
+                ) from None
+            raise
+        self.vocabulary_ = dict(counter.vocabulary_)
+        self.terms_ = [str(t) for t in counter.get_feature_names_out()]
+        self._count_vectorizer = counter
+        return counts, lengths
+
+    def _transform_counts(self, docs: Iterable[Any]) -> tuple[Any, list[int]]:
+        counter = self.__dict__.get("_count_vectorizer")
+        if counter is None:
+            counter = self._count_vectorizer = self._counter(self.vocabulary_)
+        if self.phrases and "_phrases" not in self.__dict__:
+            self._phrases = frozen_phrases(self.phrases_)
+        lengths: list[int] = []
+        return counter.transform(self._term_lists(docs, lengths)), lengths
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The vocabulary in column order (scikit-learn's name for it)."""
+        return np.asarray(self.terms_, dtype=object)
+
+    # ---- persistence
+
+    def _save_state(self, folder: Path) -> None:
+        write_json(folder / "vocabulary.json", self.terms_)
+        if self.phrases_ is not None:
+            write_json(folder / "phrases.json", self.phrases_)
+
+    def _load_state(self, folder: Path) -> None:
+        self.terms_ = read_json(folder / "vocabulary.json")
+        self.vocabulary_ = {term: i for i, term in enumerate(self.terms_)}
+        phrases = folder / "phrases.json"
+        self.phrases_ = read_json(phrases) if phrases.is_file() else None
+
+    def save(self, path: str | Path) -> Path:
+        """Write `learner.json`, `vocabulary.json` (terms in column order) and learned arrays."""
+        folder = write_learner(self, path)
+        self._save_state(folder)
+        return folder
+
+    @classmethod
+    def load(cls, path: str | Path) -> Any:
+        """Load a learner saved with `save` (JSON and `.npy` only)."""
+        learner, folder = read_learner(cls, path)
+        learner._load_state(folder)
+        return learner
+
+    def export(self, corpus: Iterable[Any], out_dir: str | Path) -> dict[str, Path]:
+        """Write the corpus' document-term matrix (`matrix.npz`, scipy CSR), `vocabulary.json`
+        (terms in column order) and `doc_ids.json` (row order) into `out_dir`."""
+        import scipy.sparse as sp
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        ids: list[str] = []
+        matrix = self.transform(_recording_ids(corpus, ids))
+        sp.save_npz(out / "matrix.npz", sp.csr_matrix(matrix), compressed=True)
+        write_json(out / "vocabulary.json", self.terms_)
+        write_json(out / "doc_ids.json", ids)
+        return {
+            "matrix": out / "matrix.npz",
+            "vocabulary": out / "vocabulary.json",
+            "doc_ids": out / "doc_ids.json",
+        }
+
+
+def _recording_ids(corpus: Iterable[Any], ids: list[str]) -> Iterator[Any]:
+    for i, doc in enumerate(corpus):
+        ids.append(getattr(doc, "id", str(i)))
+        yield doc
