@@ -215,21 +215,26 @@ def components(
 def evaluate(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Evaluator: coref | embeddings | ... (see `nlp components`).")],
-    path: Annotated[str | None, typer.Argument(help="What to evaluate (vectors file, gold data).")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the metrics as JSON here.")] = None,
 ) -> None:
-    """Measure quality on real benchmarks, e.g. `nlp evaluate coref --gold gap-development.tsv`."""
+    """Measure quality on real benchmarks: `nlp evaluate coref --gold gap-development.tsv`,
+    `nlp evaluate embeddings vectors.txt`. A bare PATH fills the evaluator's first parameter;
+    `--param VALUE` sets any other."""
     import json
 
     from pipeline import registry
     from pipeline.config import ConfigError, component_model, validate_params
 
     params: dict[str, Any] = {}
+    path: str | None = None
     extra = list(ctx.args)
     while extra:
         key = extra.pop(0)
         if not key.startswith("--"):
-            raise _err(f"unexpected argument {key!r}; options look like --gold PATH", EXIT_CONFIG)
+            if path is not None:
+                raise _err(f"unexpected argument {key!r}; options look like --gold PATH", EXIT_CONFIG)
+            path = key
+            continue
         key = key[2:].replace("-", "_")
         if "=" in key:
             key, value = key.split("=", 1)

@@ -17,6 +17,8 @@ from .represent import (
     Word2Vec,
 )
 from .text import (
+    Coref,
+    CorefEvaluator,
     Lemmatize,
     NamedEntities,
     Normalize,
@@ -31,6 +33,8 @@ from .text import (
 __all__ = [
     "BagOfWords",
     "Cooccurrence",
+    "Coref",
+    "CorefEvaluator",
     "DocVectors",
     "Embeddings",
     "FastText",

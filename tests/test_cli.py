@@ -227,8 +227,14 @@ def test_real_and_malformed_feeds_every_item_accounted_for(tmp_path, shared_data
     counts = manifest["documents"]
     assert counts["in"] == counts["out"] + counts["quarantined"]
     assert counts["out"] > 400 and counts["quarantined"] > 0
-    assert f"documents: in {counts['in']} = out {counts['out']} + quarantined {counts['quarantined']}" in result.stdout
-    records = [json.loads(line) for line in (tmp_path / "run" / "quarantine.jsonl").read_text().splitlines()]
+    assert (
+        f"documents: in {counts['in']} = out {counts['out']} + quarantined {counts['quarantined']}"
+        in result.stdout
+    )
+    records = [
+        json.loads(line)
+        for line in (tmp_path / "run" / "quarantine.jsonl").read_text().splitlines()
+    ]
     assert len(records) == counts["quarantined"]
     assert all(r["reason"] and r["source"] for r in records)
     assert any("notafeed.html" in r["source"] for r in records)
@@ -251,7 +257,13 @@ def test_csv_with_malformed_rows_is_quarantined_row_by_row(tmp_path, lee_texts):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     config = write_config(
         tmp_path / "csv.yaml",
-        {"reader": "csv", "path": str(path), "text_column": "text", "label_column": "label", "id_column": "id"},
+        {
+            "reader": "csv",
+            "path": str(path),
+            "text_column": "text",
+            "label_column": "label",
+            "id_column": "id",
+        },
         tmp_path / "run",
         stages=[{"tokenize": {}}],
     )
@@ -263,3 +275,25 @@ def test_csv_with_malformed_rows_is_quarantined_row_by_row(tmp_path, lee_texts):
     assert counts["in"] == counts["out"] + counts["quarantined"]
     docs = {d.id: d for d in read_documents(tmp_path / "run")}
     assert docs["n1"].meta["label"] == "world"
+
+
+def test_evaluate_coref_on_gap_reports_f1_by_gender(tmp_path, shared_data):
+    gold = shared_data / "coref" / "gap-development.tsv"
+    result = nlp(
+        "evaluate",
+        "coref",
+        "--gold",
+        str(gold),
+        "--limit",
+        "60",
+        "--json",
+        str(tmp_path / "m.json"),
+    )
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert metrics["rows"] == 60
+    assert 0.4 < metrics["overall"]["f1"] <= 1.0
+    assert {"masculine", "feminine", "bias"} <= set(metrics)
+    assert "overall.f1" in result.stdout
+    bad = nlp("evaluate", "coref", "--gold", str(tmp_path / "missing.tsv"))
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr

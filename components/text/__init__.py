@@ -1,5 +1,6 @@
 """Document stages for text: normalize, tokenize, sentences, stopwords, stem, lemmatize, pos, ner, wsd."""
 
+from .coref import Coref, CorefEvaluator
 from .lemmatize import Lemmatize
 from .ner import NamedEntities
 from .normalize import Normalize
@@ -11,6 +12,8 @@ from .tokenize import Tokenize
 from .wsd import WordSenses
 
 __all__ = [
+    "Coref",
+    "CorefEvaluator",
     "Lemmatize",
     "NamedEntities",
     "Normalize",

@@ -1,0 +1,378 @@
+"""Mention detection on a spaCy parse: named entities, noun phrases and pronouns.
+
+Each `Mention` carries everything the sieves need (head, sentence, grammatical role,
+number, gender, animacy, person, words), so the sieves never touch spaCy objects.
+Detection follows Lee et al. (2013): take every noun phrase (spaCy noun chunks, plus
+possessive nouns and coordinated phrases), named entity and pronoun; drop numeric
+entities, quantifiers, duplicates with the same head and pleonastic "it"
+("it is likely that...", "it rains").
+
+`detect_mentions` also returns the precise syntactic links between mentions that the
+`precise_constructs` sieve uses: appositives ("Angela Merkel, the chancellor,") and
+predicate nominatives ("Merkel is the chancellor").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .lexicon import (
+    HONORIFICS,
+    NUMERIC_ENTITY_LABELS,
+    PRONOUNS,
+    SURNAME_LIKE_NAMES,
+    name_gender,
+    noun_animacy,
+    noun_gender,
+)
+from .syntax import (
+    ALIAS_VERBS,
+    BE_FORMS,
+    NOUN_TAGS,
+    PLURAL_TAGS,
+    PROPER_TAGS,
+    clause,
+    governor,
+    is_pleonastic,
+    np_left,
+    np_right,
+    path,
+    quote_ids,
+    role,
+    true_appositive,
+)
+
+__all__ = ["Detection", "Mention", "detect_mentions"]
+
+INDEFINITE_STARTS = frozenset(
+    {"a", "an", "some", "any", "another", "no", "every", "each", "several", "many", "few", "such"}
+)
+# Noun-phrase heads that never refer to an entity.
+NON_REFERRING = frozenset(
+    """
+    something anything nothing everything someone anyone everyone nobody somebody
+    anybody everybody none one ones lot lots kind sort type part number couple all
+    both each either neither most more less much few several other others way time
+    times thing things year years day days
+    """.split()
+)
+
+
+@dataclass(eq=False, slots=True)
+class Mention:
+    """One mention: token span `[start, end)`, original-text offsets and agreement features.
+
+    `kind` is "proper", "nominal" or "pronoun"; `number` "sg" | "pl" | "?";
+    `gender` "m" | "f" | "n" | "?"; `animacy` "anim" | "inan" | "?"; `role` the
+    grammatical role of the head ("subj", "obj", "pobj", "poss", "attr", "appos",
+    "other"); `governor` the token the head depends on as an argument (for binding);
+    `quote` the offset of the opening quotation mark when inside a quote, else -1;
+    `words` the lowercased words of the reported span, `extent_words` those of the
+    whole noun phrase (with its "of" phrase), used for exact string match.
+    """
+
+    start: int
+    end: int
+    head: int
+    sent: int
+    char_start: int
+    char_end: int
+    text: str
+    kind: str
+    ner: str | None
+    number: str
+    gender: str
+    animacy: str
+    person: int
+    role: str
+    governor: int
+    clause: int
+    path: tuple[int, ...]
+    words: tuple[str, ...]
+    extent_words: tuple[str, ...]
+    head_word: str
+    modifiers: frozenset[str]
+    indefinite: bool
+    pronoun: str | None
+    quote: int
+    coordinated: bool = False
+    index: int = -1
+    proper_words: tuple[str, ...] = field(default=())
+
+    @property
+    def key(self) -> tuple[int, int]:
+        """Token span, the mention's identity within one document."""
+        return (self.start, self.end)
+
+    @property
+    def depth(self) -> int:
+        """Distance of the head from its sentence root."""
+        return len(self.path) - 1
+
+    def __repr__(self) -> str:
+        return f"Mention({self.text!r}, {self.char_start}, {self.kind})"
+
+
+@dataclass
+class Detection:
+    """Mentions in textual order and precise-construct links `(mention, mention, kind)`."""
+
+    mentions: list[Mention]
+    links: list[tuple[Mention, Mention, str]]
+
+
+def _gender_and_animacy(
+    span_tokens: Sequence[Any], head: Any, kind: str, ner: str | None
+) -> tuple[str, str]:
+    lowered = [t.text.lower() for t in span_tokens]
+    if kind == "pronoun":
+        info = PRONOUNS[lowered[0]]
+        return info.gender, info.animacy
+    head_i = head.i - span_tokens[0].i
+    # Honorifics and role nouns before the head: "Mr. Obama", "actress Rebecca Romijn".
+    for word in lowered[:head_i]:
+        gender = HONORIFICS.get(word) or HONORIFICS.get(word.rstrip("."))
+        if gender is None:
+            gender = noun_gender(word) if noun_gender(word) != "?" else None
+        if gender is not None:
+            return gender, "anim"
+    if kind == "proper":
+        # Entity labels are not trusted for agreement (spaCy often labels a foreign
+        # person name ORG or GPE): they only weigh in the pronoun ranking.
+        # A given name alone decides the gender unless it is also a common surname
+        # ("Gordon", "Allen"): then only before another name ("Nina Gordon").
+        names = [t for t in span_tokens[: head_i + 1] if t.tag_ in PROPER_TAGS]
+        single = len(names) == 1 and ner == "PERSON"
+        if names and (len(names) >= 2 or single):
+            if len(names) >= 2 or names[0].text.lower() not in SURNAME_LIKE_NAMES:
+                gender = name_gender(names[0].text)
+                if gender != "?":
+                    return gender, "anim"
+        return "?", "?"
+    gender = noun_gender(lowered[head_i])
+    if gender != "?":
+        return gender, "anim"
+    if ner is not None:
+        return "?", "?"
+    animacy = noun_animacy(lowered[head_i])
+    if animacy == "anim":
+        return "?", "anim"
+    return "n", "inan"
+
+
+def _number(head: Any, kind: str, ner: str | None, coordinated: bool) -> str:
+    if kind == "pronoun":
+        return PRONOUNS[head.text.lower()].number
+    if coordinated:
+        return "pl"
+    if head.tag_ in PLURAL_TAGS:
+        return "pl"
+    if ner in ("ORG", "NORP"):
+        return "?"
+    if head.tag_:
+        return "sg"
+    return "pl" if head.text.lower().endswith("s") else "sg"
+
+
+def detect_mentions(
+    sdoc: Any,
+    *,
+    char_starts: Sequence[int],
+    char_ends: Sequence[int],
+    text: str,
+    token_base: int = 0,
+    sent_base: int = 0,
+) -> Detection:
+    """Find the mentions of a parsed spaCy `Doc`.
+
+    `char_starts`/`char_ends` give each token's offsets in the original `text`;
+    `token_base`/`sent_base` shift token and sentence indices, so that the chunks of
+    a long document share one numbering. Returns mentions in textual order.
+    """
+    n = len(sdoc)
+    if n == 0:
+        return Detection([], [])
+    sent_of = [0] * n
+    for s_i, sent in enumerate(sdoc.sents):
+        for i in range(sent.start, sent.end):
+            sent_of[i] = s_i
+    quote_of = quote_ids(sdoc, char_starts)
+
+    spans: dict[int, tuple[int, int]] = {}  # head token -> (start, end)
+    ner_of: dict[int, str] = {}
+    coordinated: list[tuple[int, int, int]] = []
+
+    for ent in sdoc.ents:
+        if ent.label_ in NUMERIC_ENTITY_LABELS:
+            continue
+        root = ent.root
+        if root.tag_ not in NOUN_TAGS:
+            # A mis-tagged token ("Barack/IN Obama") must not head the entity.
+            nouns = [t for t in ent if t.tag_ in NOUN_TAGS]
+            root = nouns[-1] if nouns else root
+        spans[root.i] = (ent.start, ent.end)
+        ner_of[root.i] = ent.label_
+
+    for chunk in sdoc.noun_chunks:
+        root = chunk.root
+        start, end = chunk.start, max(chunk.end, np_right(root))
+        if root.i in spans:
+            e_start, e_end = spans[root.i]
+            start, end = min(start, e_start), max(end, e_end)
+        spans[root.i] = (start, end)
+
+    for token in sdoc:
+        if token.i in spans:
+            continue
+        lower = token.text.lower()
+        if token.tag_ in ("PRP", "PRP$") and lower in PRONOUNS:
+            spans[token.i] = (token.i, token.i + 1)
+        elif token.tag_ in NOUN_TAGS and token.dep_ in ("poss", "conj", "appos", "nsubj", "pobj"):
+            if token.ent_type_ and token.ent_iob_ != "B" and token.head.ent_type_:
+                continue
+            spans[token.i] = (np_left(token), np_right(token))
+
+    # Coordinated noun phrases ("Fred and Gordon") are plural mentions of their own.
+    for head_i in list(spans):
+        token = sdoc[head_i]
+        conjuncts = [c for c in token.children if c.dep_ == "conj" and c.i in spans]
+        has_cc = any(c.dep_ == "cc" and c.text.lower() in ("and", "&") for c in token.children)
+        if conjuncts and has_cc and token.tag_ in NOUN_TAGS:
+            start = spans[head_i][0]
+            end = max(spans[c.i][1] for c in conjuncts)
+            coordinated.append((head_i, start, end))
+
+    mentions: list[Mention] = []
+    by_head: dict[int, Mention] = {}
+    entries = [(h, s, e, False) for h, (s, e) in spans.items()]
+    entries += [(h, s, e, True) for h, s, e in coordinated]
+    for head_i, start, end, is_coord in entries:
+        head = sdoc[head_i]
+        lower = head.text.lower()
+        if head.is_punct or head.is_space or not head.text.strip():
+            continue
+        if head.tag_ in ("PRP", "PRP$") or (head.pos_ == "PRON" and lower in PRONOUNS):
+            if lower not in PRONOUNS:
+                continue
+            if lower in ("it", "its") and is_pleonastic(head):
+                continue
+            kind = "pronoun"
+            start, end = head_i, head_i + 1
+        elif head.tag_ in NOUN_TAGS or head.pos_ in ("NOUN", "PROPN") or head_i in ner_of:
+            if lower in NON_REFERRING or head.like_num or head.ent_type_ in NUMERIC_ENTITY_LABELS:
+                continue
+            kind = "proper" if (head.tag_ in PROPER_TAGS or head.pos_ == "PROPN") else "nominal"
+        else:
+            continue
+        # Trim punctuation and the possessive marker at the edges.
+        while start < end - 1 and (sdoc[start].is_punct or sdoc[start].is_space):
+            start += 1
+        while end - 1 > start and (
+            sdoc[end - 1].is_punct or sdoc[end - 1].is_space or sdoc[end - 1].tag_ == "POS"
+        ):
+            end -= 1
+        if not start <= head_i < end:
+            start, end = head_i, head_i + 1
+        span_tokens = [sdoc[i] for i in range(start, end)]
+        # The reported span stops before an "of" phrase, so that "the daughter of Peter
+        # Keith" does not stand for "Peter Keith"; matching still uses all its words.
+        shown_end = end
+        if kind != "pronoun" and not is_coord:
+            base = np_right(head, with_of=False)
+            if head.ent_type_:
+                while base < end and sdoc[base].ent_iob_ == "I":
+                    base += 1
+            shown_end = max(head_i + 1, min(end, base))
+            while shown_end - 1 > head_i and (
+                sdoc[shown_end - 1].is_punct or sdoc[shown_end - 1].tag_ == "POS"
+            ):
+                shown_end -= 1
+        ner = ner_of.get(head_i) or (head.ent_type_ or None)
+        if ner in NUMERIC_ENTITY_LABELS:
+            ner = None
+        gender, animacy = _gender_and_animacy(span_tokens, head, kind, ner)
+        if is_coord:
+            gender = "?" if gender not in ("n",) else "n"
+        extent_words = tuple(
+            t.text.lower()
+            for t in span_tokens
+            if not t.is_punct and t.tag_ != "POS" and t.text.strip()
+        )
+        words = tuple(
+            t.text.lower()
+            for t in span_tokens
+            if t.i < shown_end and not t.is_punct and t.tag_ != "POS" and t.text.strip()
+        )
+        modifiers = frozenset(
+            t.text.lower()
+            for t in span_tokens
+            if t.i < head_i and t.pos_ in ("ADJ", "NOUN", "PROPN", "NUM")
+        )
+        info = PRONOUNS.get(lower) if kind == "pronoun" else None
+        c_start = char_starts[start]
+        c_end = char_ends[shown_end - 1]
+        mention = Mention(
+            start=start + token_base,
+            end=end + token_base,
+            head=head_i + token_base,
+            sent=sent_of[head_i] + sent_base,
+            char_start=c_start,
+            char_end=c_end,
+            text=text[c_start:c_end],
+            kind=kind,
+            ner=ner,
+            number=_number(head, kind, ner, is_coord),
+            gender=gender,
+            animacy=animacy,
+            person=info.person if info else 3,
+            role=role(head),
+            governor=governor(head) + token_base,
+            clause=clause(head) + token_base,
+            path=tuple(i + token_base for i in path(head)),
+            words=words,
+            extent_words=extent_words,
+            head_word=lower,
+            modifiers=modifiers,
+            indefinite=bool(words) and words[0] in INDEFINITE_STARTS,
+            pronoun=lower if kind == "pronoun" else None,
+            quote=quote_of[head_i],
+            coordinated=is_coord,
+            proper_words=tuple(
+                t.text
+                for t in span_tokens
+                if t.i <= head_i
+                and t.text[:1].isupper()
+                and (t.tag_ in PROPER_TAGS or (ner is not None and t.ent_type_ == ner))
+                and t.tag_ not in ("DT", "POS")
+            ),
+        )
+        mentions.append(mention)
+        if not is_coord:
+            by_head[head_i] = mention
+
+    mentions.sort(key=lambda m: (m.start, -m.end))
+    links: list[tuple[Mention, Mention, str]] = []
+    for head_i, mention in by_head.items():
+        token = sdoc[head_i]
+        if token.dep_ == "appos" and token.head.i in by_head and true_appositive(token, sdoc):
+            links.append((by_head[token.head.i], mention, "appositive"))
+        alias_verb = (
+            token.head.head
+            if token.dep_ == "pobj" and token.head.text.lower() == "as"
+            else token.head
+        )
+        if (
+            token.dep_ in ("pobj", "oprd", "attr", "dobj", "npadvmod", "appos")
+            and alias_verb.text.lower() in ALIAS_VERBS
+            and alias_verb.dep_ in ("acl", "advcl", "relcl", "appos", "amod")
+            and alias_verb.head.i in by_head
+            and alias_verb.head.i != head_i
+        ):
+            links.append((by_head[alias_verb.head.i], mention, "alias"))
+        if token.dep_ == "attr" and token.head.text.lower() in BE_FORMS | {"became", "become"}:
+            subjects = [c for c in token.head.children if c.dep_ in ("nsubj", "nsubjpass")]
+            if subjects and subjects[0].i in by_head:
+                links.append((by_head[subjects[0].i], mention, "predicate"))
+    return Detection(mentions, links)
