@@ -93,8 +93,9 @@ def run(
     if not quiet:
         _print_summary(manifest)
     logging.getLogger("nlp").info("run folder %s: %s", result.run_dir, counts)
+    skipped = f" + skipped_seen {counts['skipped_seen']}" if "skipped_seen" in counts else ""
     typer.echo(
-        f"documents: in {counts['in']} = out {counts['out']} + quarantined {counts['quarantined']}"
+        f"documents: in {counts['in']} = out {counts['out']} + quarantined {counts['quarantined']}{skipped}"
         f"  ->  {result.run_dir}"
     )
 
@@ -214,8 +215,12 @@ def components(
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def evaluate(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Evaluator: coref | embeddings | ... (see `nlp components`).")],
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the metrics as JSON here.")] = None,
+    name: Annotated[
+        str, typer.Argument(help="Evaluator: coref | embeddings | ... (see `nlp components`).")
+    ],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the metrics as JSON here.")
+    ] = None,
 ) -> None:
     """Measure quality on real benchmarks: `nlp evaluate coref --gold gap-development.tsv`,
     `nlp evaluate embeddings vectors.txt`. A bare PATH fills the evaluator's first parameter;
@@ -232,7 +237,9 @@ def evaluate(
         key = extra.pop(0)
         if not key.startswith("--"):
             if path is not None:
-                raise _err(f"unexpected argument {key!r}; options look like --gold PATH", EXIT_CONFIG)
+                raise _err(
+                    f"unexpected argument {key!r}; options look like --gold PATH", EXIT_CONFIG
+                )
             path = key
             continue
         key = key[2:].replace("-", "_")

@@ -109,7 +109,9 @@ def run_config(corpus: Path, out: Path, **execution) -> dict:
 
 
 def bench_workers(tmp: Path) -> None:
-    corpus = write_corpus(tmp / "workers.jsonl", 60)  # 18,000 articles: worker start-up (~3 s) amortized
+    corpus = write_corpus(
+        tmp / "workers.jsonl", 60
+    )  # 18,000 articles: worker start-up (~3 s) amortized
     serial = run_config(corpus, tmp / "serial", executor="serial", cache=False)
     parallel = run_config(corpus, tmp / "procs", executor="processes", workers=2, cache=False)
     s, p = serial["timings"]["total_seconds"], parallel["timings"]["total_seconds"]

@@ -49,6 +49,7 @@ class ExecutionSettings(BaseModel):
     cache: bool = True
     recycle_after: Annotated[int, Field(ge=1)] = 50
     address: str | None = None
+    retries: Annotated[int, Field(ge=0, le=100)] = 2
 
 
 class OutputSettings(BaseModel):
@@ -58,6 +59,7 @@ class OutputSettings(BaseModel):
 
     dir: str | None = None
     formats: list[Literal["parquet", "jsonl"]] = Field(default_factory=lambda: ["parquet"])
+    incremental: bool = False
 
 
 class CorpusLimits(BaseModel):
@@ -284,6 +286,10 @@ def resolve_config(raw: Mapping[str, Any]) -> dict[str, Any]:
     name = raw.get("name", "run")
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"name: {_show(name)} is invalid: expected a non-empty string")
+    if "/" in name or "\\" in name or name.strip(".") == "" or ".." in name:
+        raise ConfigError(
+            f"name: {_show(name)} is invalid: no '/', '\\' or '..' (it names the run folder)"
+        )
 
     corpus_raw = raw.get("corpus")
     if corpus_raw is None:
@@ -360,7 +366,9 @@ def _resolve_named_section(section: Any, kind: str, path: str) -> dict[str, Any]
     out = {}
     for comp_name, params in section.items():
         _lookup(kind, comp_name, f"{path}.{comp_name}")
-        out[comp_name] = validate_params(component_model(kind, comp_name), params, f"{path}.{comp_name}")
+        out[comp_name] = validate_params(
+            component_model(kind, comp_name), params, f"{path}.{comp_name}"
+        )
     return out
 
 

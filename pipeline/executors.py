@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -47,19 +48,28 @@ class SerialExecutor:
 
 
 class ProcessExecutor:
-    """Processes shards in a pool of spawned worker processes."""
+    """Processes shards in a pool of spawned worker processes.
 
-    def __init__(self, workers: int, recycle_after: int):
+    When a worker process dies (killed, out of memory, a crash in native code), the pool
+    is unusable: the shards it had in flight are retried in a fresh pool, each at most
+    `retries` times; then the run stops with `ExecutorError` naming those shards.
+    """
+
+    def __init__(self, workers: int, recycle_after: int, retries: int = 2):
         self.workers = workers
         self.recycle_after = recycle_after
+        self.retries = retries
         self._pool: ProcessPoolExecutor | None = None
 
-    def __enter__(self) -> ProcessExecutor:
+    def _start_pool(self) -> None:
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             max_tasks_per_child=self.recycle_after,
         )
+
+    def __enter__(self) -> ProcessExecutor:
+        self._start_pool()
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -73,79 +83,179 @@ class ProcessExecutor:
 
         assert self._pool is not None, "use the executor as a context manager"
         limit = 2 * self.workers
-        pending: set[Future[ShardResult]] = set()
+        in_flight: dict[Future[ShardResult], ShardTask] = {}
+        retry: deque[ShardTask] = deque()
+        attempts: dict[int, int] = {}
         task_iter = iter(tasks)
         exhausted = False
         while True:
-            while not exhausted and len(pending) < limit:
-                task = next(task_iter, None)
-                if task is None:
-                    exhausted = True
+            while len(in_flight) < limit:
+                if retry:
+                    task = retry.popleft()
+                elif not exhausted:
+                    next_task = next(task_iter, None)
+                    if next_task is None:
+                        exhausted = True
+                        continue
+                    task = next_task
+                else:
                     break
-                pending.add(self._pool.submit(process_shard, task))
-            if not pending:
+                in_flight[self._pool.submit(process_shard, task)] = task
+            if not in_flight:
                 return
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            lost: list[ShardTask] = []
             for future in done:
+                task = in_flight.pop(future)
                 try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    lost.append(task)
+                    continue
+                yield result
+            if not lost:
+                continue
+            # The pool is broken: every shard still in flight is lost with it, unless it
+            # finished just before.
+            wait(in_flight)
+            for future, task in list(in_flight.items()):
+                if future.exception() is None:
                     yield future.result()
-                except BrokenProcessPool as exc:
-                    raise ExecutorError(
-                        "a worker process died (out of memory or killed); finished shards are kept: run again to resume"
-                    ) from exc
+                else:
+                    lost.append(task)
+            in_flight.clear()
+            lost.sort(key=lambda t: t.index)
+            for task in lost:
+                attempts[task.index] = attempts.get(task.index, 0) + 1
+            shards = ", ".join(str(t.index) for t in lost)
+            worst = max(attempts[t.index] for t in lost)
+            if worst > self.retries:
+                raise ExecutorError(
+                    f"a worker process died (killed, out of memory, or a crash in a stage) while "
+                    f"processing shards {shards} (attempt {worst} of {self.retries + 1}); giving up "
+                    f"(execution.retries: {self.retries}); finished shards are kept: run again to resume"
+                )
+            logger.warning(
+                "a worker process died while processing shards %s; retrying them in a fresh pool "
+                "(attempt %d of %d)",
+                shards,
+                worst + 1,
+                self.retries + 1,
+            )
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._start_pool()
+            retry.extend(lost)
 
 
 class DaskExecutor:
-    """Processes shards as `dask.distributed` tasks (one task per shard, never per document)."""
+    """Processes shards as `dask.distributed` tasks (one task per shard, never per document).
 
-    def __init__(self, workers: int, address: str | None):
+    Without `address`, starts a LocalCluster of `workers` single-threaded worker processes
+    (logs below ERROR silenced) and closes it on exit. A shard whose worker dies is
+    rescheduled by Dask on another worker up to `retries` times (the scheduler's
+    `allowed-failures`; for a remote scheduler, its own setting applies).
+    """
+
+    def __init__(self, workers: int, address: str | None, retries: int = 2):
         self.workers = workers
         self.address = address
+        self.retries = retries
         self._client: Any = None
         self._cluster: Any = None
+        self._log_levels: dict[str, int] = {}
 
     def __enter__(self) -> DaskExecutor:
         try:
+            import dask
             from dask.distributed import Client, LocalCluster
         except ImportError as exc:
             raise ExecutorError(
                 "the dask executor needs dask: pip install 'nlp-pipeline[dask]'"
             ) from exc
+        # Worker start/stop chatter, the nanny's "still alive, killing" when a loaded machine
+        # is slow to stop a worker, and the scheduler's own account of dead workers are not
+        # the user's concern: the run reports what matters (ExecutorError, the manifest).
+        self._log_levels = {
+            name: logging.getLogger(name).level
+            for name in ["distributed", *logging.Logger.manager.loggerDict]
+            if name.startswith("distributed")
+        }
+        for name in self._log_levels:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        try:
+            self._connect(dask, Client, LocalCluster)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _connect(self, dask: Any, client_class: Any, cluster_class: Any) -> None:
         if self.address:
             try:
-                self._client = Client(self.address, timeout="10s")
+                self._client = client_class(self.address, timeout="10s")
             except OSError as exc:
                 raise ExecutorError(
                     f"cannot reach the Dask scheduler at {self.address}: {exc}"
                 ) from exc
-        else:
-            self._cluster = LocalCluster(
-                n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None
+            return
+        with dask.config.set({"distributed.scheduler.allowed-failures": self.retries}):
+            self._cluster = cluster_class(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                # no dashboard, and the scheduler's HTTP endpoints on a free port: the default
+                # 8787 warns when another cluster on the machine holds it
+                scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
+                silence_logs=logging.ERROR,
             )
-            self._client = Client(self._cluster)
-        return self
+            self._client = client_class(self._cluster)
 
     def __exit__(self, *exc: Any) -> None:
-        if self._client is not None:
-            self._client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        try:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+            if self._cluster is not None:
+                self._cluster.close()
+                self._cluster = None
+        finally:
+            for name, level in self._log_levels.items():
+                logging.getLogger(name).setLevel(level)
 
     def run(self, tasks: Iterable[ShardTask]) -> Iterator[ShardResult]:
         """Yield shard results as tasks finish, keeping a bounded number in flight."""
         from dask.distributed import as_completed
+        from distributed.scheduler import KilledWorker
 
         limit = 2 * self.workers
         task_iter = iter(tasks)
-        first = [self._client.submit(process_shard, t, pure=False) for t in _take(task_iter, limit)]
+        first = [self._submit(t) for t in _take(task_iter, limit)]
         if not first:
             return
         completed = as_completed(first)
         for future in completed:
-            result = future.result()
+            try:
+                result = future.result()
+            except KilledWorker as exc:
+                shard = str(future.key).split("-")[1].lstrip("0") or "0"
+                limit = (
+                    f"on all {self.retries + 1} attempts (execution.retries: {self.retries})"
+                    if self._cluster is not None
+                    else "on every attempt the scheduler allows (its allowed-failures)"
+                )
+                raise ExecutorError(
+                    f"Dask workers died (killed, out of memory, or a crash in a stage) while "
+                    f"processing shard {shard}, {limit}; finished shards are kept: run again to resume"
+                ) from exc
             for task in _take(task_iter, 1):
-                completed.add(self._client.submit(process_shard, task, pure=False))
+                completed.add(self._submit(task))
             yield result
+
+    def _submit(self, task: ShardTask) -> Any:
+        return self._client.submit(
+            process_shard, task, pure=False, key=f"shard-{task.index:05d}-{uuid.uuid4().hex[:8]}"
+        )
 
 
 def _take(iterator: Iterator[ShardTask], n: int) -> list[ShardTask]:
@@ -159,13 +269,13 @@ def _take(iterator: Iterator[ShardTask], n: int) -> list[ShardTask]:
 
 
 def make_executor(
-    kind: str, *, workers: int, recycle_after: int, address: str | None = None
+    kind: str, *, workers: int, recycle_after: int, address: str | None = None, retries: int = 2
 ) -> Any:
     """Build the executor named in `execution.executor`."""
     if kind == "serial":
         return SerialExecutor()
     if kind == "processes":
-        return ProcessExecutor(workers, recycle_after)
+        return ProcessExecutor(workers, recycle_after, retries)
     if kind == "dask":
-        return DaskExecutor(workers, address)
+        return DaskExecutor(workers, address, retries)
     raise ValueError(f"unknown executor {kind!r}; expected serial, processes or dask")

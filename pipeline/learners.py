@@ -36,13 +36,18 @@ class RunCorpus:
         return read_documents(self.run_dir)
 
 
-def fit_learners(config: Mapping[str, Any], run_dir: Path, shard_fingerprints: list[str]) -> dict[str, Any]:
+def fit_learners(
+    config: Mapping[str, Any], run_dir: Path, shard_fingerprints: list[str]
+) -> dict[str, Any]:
     """Fit, save and export every learner in `config["represent"]`; return per-learner manifest rows."""
     rows: dict[str, Any] = {}
     corpus = RunCorpus(run_dir)
     for name, params in (config.get("represent") or {}).items():
         cls = registry.lookup("represent", name)
-        key_blob = orjson.dumps([shard_fingerprints, name, params, cls.version], option=orjson.OPT_SORT_KEYS)
+        key_blob = orjson.dumps(
+            [shard_fingerprints, name, params, getattr(cls, "version", "1")],
+            option=orjson.OPT_SORT_KEYS,
+        )
         key = hashlib.sha256(key_blob).hexdigest()
         out_dir = run_dir / "represent" / name
         stamp = out_dir / ".fingerprint"

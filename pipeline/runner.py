@@ -9,17 +9,16 @@ every stage's output per shard, keyed by a chained fingerprint).
 
 from __future__ import annotations
 
+import errno
 import glob
 import logging
 import os
-import platform
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
@@ -28,24 +27,23 @@ import orjson
 from . import registry
 from .config import ConfigError, dump_config, stage_specs
 from .executors import make_executor
+from .manifest import (
+    MANIFEST_VERSION,
+    load_manifest,
+    package_versions,
+    shard_is_verified,
+    stage_table,
+    write_quarantine,
+)
+from .paths import inside, output_folder
 from .shards import ShardResult, ShardTask, make_shards, stage_fingerprints
-from .store import atomic_write, remove_stale_temps, sha256_file, shard_name
+from .store import atomic_write, remove_stale_temps, shard_name
 
-__all__ = ["RunError", "RunResult", "run", "ProgressHook"]
+__all__ = ["RunError", "RunResult", "run", "ProgressHook", "stage_versions"]
 
 logger = logging.getLogger(__name__)
 
-MANIFEST_VERSION = 1
-VERSIONED_PACKAGES = (
-    "nlp-pipeline",
-    "spacy",
-    "nltk",
-    "gensim",
-    "scikit-learn",
-    "torch",
-    "pyarrow",
-    "pydantic",
-)
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 class RunError(RuntimeError):
@@ -74,19 +72,11 @@ class RunResult:
 
     @property
     def counts(self) -> dict[str, int]:
-        """`{"in": N, "out": M, "quarantined": Q}`."""
+        """`{"in": N, "out": M, "quarantined": Q}`; incremental runs add `skipped_seen`.
+
+        `in = out + quarantined (+ skipped_seen)` always holds.
+        """
         return self.manifest["documents"]
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of Python and the libraries whose behaviour shapes the outputs."""
-    versions = {"python": platform.python_version()}
-    for name in VERSIONED_PACKAGES:
-        try:
-            versions[name] = package_version(name)
-        except PackageNotFoundError:
-            continue
-    return versions
 
 
 def check_corpus_path(corpus: Mapping[str, Any]) -> None:
@@ -102,37 +92,19 @@ def check_corpus_path(corpus: Mapping[str, Any]) -> None:
         raise ConfigError(f"corpus.path: {path!r} does not exist")
 
 
+def stage_versions(config: Mapping[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
+    """`(name, resolved params, component version)` of each stage: what fingerprints chain."""
+    return [
+        (name, params, str(getattr(registry.lookup("stage", name), "version", "1")))
+        for name, params in stage_specs(config)
+    ]
+
+
 def build_reader(corpus: Mapping[str, Any]) -> Any:
     """Instantiate the configured reader with its parameters (engine keys left out)."""
     cls = registry.lookup("reader", corpus["reader"])
     params = {k: v for k, v in corpus.items() if k in registry.parameters(cls)}
     return cls(**params)
-
-
-def _load_manifest(path: Path) -> dict[str, Any] | None:
-    try:
-        manifest = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return None
-    return (
-        manifest
-        if isinstance(manifest, dict) and manifest.get("manifest_version") == MANIFEST_VERSION
-        else None
-    )
-
-
-def _verified(
-    entry: Mapping[str, Any] | None, fingerprint: str, formats: list[str], run_dir: Path
-) -> bool:
-    """A recorded shard is reusable when its fingerprint matches and every file checks out."""
-    if not entry or entry.get("fingerprint") != fingerprint:
-        return False
-    files = entry.get("files", {})
-    for fmt in [*formats, "quarantine"]:
-        info = files.get(fmt)
-        if not info or sha256_file(run_dir / info["path"]) != info["sha256"]:
-            return False
-    return True
 
 
 def _acquire_lock(run_dir: Path) -> Any:
@@ -156,8 +128,11 @@ def run(
 ) -> RunResult:
     """Run a resolved config end to end and return the run folder and manifest.
 
-    Raises `ConfigError` for a bad corpus path, `RunError` when the output folder is
-    locked or cannot be written, and lets `StageError` (missing model or data) through.
+    Raises `ConfigError` for a bad corpus path or output URL, `RunError` when the output
+    folder is locked or cannot be written (permissions, full disk), `ExecutorError` when
+    workers keep dying, and lets `StageError` (missing model or data) through. With
+    `output.incremental`, only items not seen by earlier runs are processed (see
+    `pipeline.incremental`).
     """
     progress = progress or ProgressHook()
     started_wall = datetime.now(UTC)
@@ -166,14 +141,26 @@ def run(
     check_corpus_path(corpus)
     execution = config["execution"]
     formats = list(config["output"]["formats"])
-    run_dir = Path(config["output"]["dir"])
+    run_dir = output_folder(config["output"]["dir"])
+    incremental = bool(config["output"].get("incremental"))
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         lock = _acquire_lock(run_dir)
-    except PermissionError as exc:
-        raise RunError(f"cannot write to the output folder {run_dir}: {exc.strerror}") from None
+    except OSError as exc:
+        raise RunError(
+            f"cannot write to the output folder {run_dir}: {exc.strerror or exc}"
+        ) from None
 
     try:
+        if incremental:
+            from .incremental import run_incremental
+
+            return run_incremental(config, run_dir, progress, should_stop, started_wall, t_start)
+        if (run_dir / "ledger.sqlite").exists():
+            raise RunError(
+                f"{run_dir} holds an incremental dataset (ledger.sqlite): set output.incremental: true "
+                "or choose another --output"
+            )
         return _run_locked(
             config,
             run_dir,
@@ -186,13 +173,23 @@ def run(
             t_start,
         )
     except OSError as exc:
-        if exc.errno is not None and exc.filename is not None:
-            raise RunError(
-                f"cannot write {exc.filename}: {exc.strerror}; finished shards are kept, run again to resume"
-            ) from None
-        raise
+        raise RunError(_storage_error(exc, run_dir)) from None
+    except sqlite3.Error as exc:  # the ledger of an incremental run (a full disk, a damaged file)
+        raise RunError(
+            f"cannot update {run_dir / 'ledger.sqlite'}: {exc}; committed parts are kept, run again to resume"
+        ) from None
     finally:
         lock.release()
+
+
+def _storage_error(exc: OSError, run_dir: Path) -> str:
+    """One line for a failed write: what, where, and that the next run resumes."""
+    where = exc.filename or run_dir
+    if exc.errno in DISK_FULL:
+        what = f"the disk is full ({exc.strerror}) while writing {where}"
+    else:
+        what = f"cannot write {where}: {exc.strerror or exc}"
+    return f"{what}; finished shards are kept and verified: free space or fix permissions, then run again to resume"
 
 
 def _run_locked(
@@ -209,13 +206,10 @@ def _run_locked(
     remove_stale_temps(run_dir)
     atomic_write(run_dir / "config.yaml", dump_config(config).encode("utf-8"))
     manifest_path = run_dir / "manifest.json"
-    previous = _load_manifest(manifest_path) or {}
+    previous = load_manifest(manifest_path) or {}
     recorded: dict[int, dict[str, Any]] = {int(e["index"]): e for e in previous.get("shards", [])}
 
-    specs = [
-        (name, params, registry.lookup("stage", name).version)
-        for name, params in stage_specs(config)
-    ]
+    specs = stage_versions(config)
     engine_key = orjson.dumps({"max_chars": corpus["max_chars"]}).decode()
     reader = build_reader(corpus)
 
@@ -275,7 +269,7 @@ def _run_locked(
             seen_indices.append(index)
             fingerprints = stage_fingerprints(input_hash, specs)
             fingerprint = fingerprints[-1] if fingerprints else input_hash
-            if _verified(recorded.get(index), fingerprint, formats, run_dir):
+            if shard_is_verified(recorded.get(index), fingerprint, formats, run_dir):
                 record(ShardResult.from_manifest(recorded[index]))
                 continue
             recorded.pop(index, None)
@@ -300,19 +294,29 @@ def _run_locked(
         workers=execution["workers"],
         recycle_after=execution["recycle_after"],
         address=execution.get("address"),
+        retries=execution.get("retries", 2),
     )
+    finished = False
     try:
         with executor:
             for result in executor.run(tasks()):
                 record(result)
+        finished = True
     finally:
         progress.finish()
-        write_manifest(force=True)
+        try:
+            write_manifest(force=True)
+        except OSError as exc:  # a full disk: keep the error that stopped the run
+            if finished:
+                raise
+            logger.warning("could not update %s: %s", manifest_path, exc.strerror)
 
     n_shards = max(seen_indices) + 1 if seen_indices else 0
     for index in [i for i in recorded if i >= n_shards]:
         for info in recorded.pop(index).get("files", {}).values():
-            (run_dir / info["path"]).unlink(missing_ok=True)
+            path = inside(run_dir, info["path"])
+            if path is not None:
+                path.unlink(missing_ok=True)
     _remove_unrecorded_shards(run_dir, n_shards)
 
     entries = [recorded[i] for i in sorted(recorded)]
@@ -320,8 +324,10 @@ def _run_locked(
     docs_out = sum(e["out"] for e in entries)
     docs_quarantined = sum(e["quarantined"] for e in entries)
     manifest["documents"] = {"in": docs_in, "out": docs_out, "quarantined": docs_quarantined}
-    manifest["stages"] = _stage_table(entries, specs, stage_seconds)
-    _write_quarantine(run_dir, entries)
+    manifest["stages"] = stage_table(entries, specs, stage_seconds)
+    write_quarantine(
+        run_dir, [e["files"]["quarantine"]["path"] for e in entries if "quarantine" in e["files"]]
+    )
     if config.get("represent"):
         from .learners import fit_learners
 
@@ -340,50 +346,6 @@ def _run_locked(
     manifest["finished"] = datetime.now(UTC).isoformat()
     write_manifest(force=True)
     return RunResult(run_dir, manifest)
-
-
-def _stage_table(
-    entries: list[dict[str, Any]],
-    specs: list[tuple[str, dict[str, Any], str]],
-    seconds: dict[str, float],
-) -> list[dict[str, Any]]:
-    read = {"name": "read", "in": 0, "out": 0, "quarantined": 0}
-    table = [
-        {
-            "name": n,
-            "params": p,
-            "version": v,
-            "in": 0,
-            "out": 0,
-            "quarantined": 0,
-            "seconds": round(seconds.get(n, 0.0), 4),
-        }
-        for n, p, v in specs
-    ]
-    for entry in entries:
-        stages = entry.get("stages", [])
-        read["in"] += entry["in"]
-        first_in = stages[0]["in"] if stages else entry["out"]
-        read["out"] += first_in
-        read["quarantined"] += entry["in"] - first_in
-        for row, stat in zip(table, stages, strict=False):
-            row["in"] += stat["in"]
-            row["out"] += stat["out"]
-            row["quarantined"] += stat["quarantined"]
-    return [read, *table]
-
-
-def _write_quarantine(run_dir: Path, entries: list[dict[str, Any]]) -> None:
-    """Concatenate the per-shard quarantine files into `quarantine.jsonl` (atomically)."""
-    parts = []
-    for entry in entries:
-        info = entry["files"].get("quarantine")
-        if info:
-            try:
-                parts.append((run_dir / info["path"]).read_bytes())
-            except FileNotFoundError:
-                continue
-    atomic_write(run_dir / "quarantine.jsonl", b"".join(parts))
 
 
 def _remove_unrecorded_shards(run_dir: Path, n_shards: int) -> None:

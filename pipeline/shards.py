@@ -23,7 +23,7 @@ from .config import stage_specs
 from .document import Document, Rejected
 from .plan import Step, plan_stages
 from .stage import Stage, StageError
-from .store import CacheStore, atomic_write, shard_name, write_documents
+from .store import CacheStore, atomic_write, shard_name, write_documents, write_parts
 
 __all__ = ["ShardTask", "ShardResult", "make_shards", "process_shard", "stage_fingerprints"]
 
@@ -41,6 +41,7 @@ class ShardTask:
     cache: bool
     formats: list[str]
     batch_size: int
+    part_prefix: str | None = None  # incremental runs: write partitioned parts with this name
 
     @property
     def fingerprint(self) -> str:
@@ -283,13 +284,20 @@ def process_shard(task: ShardTask) -> ShardResult:
             cache.save(task.fingerprints[step.indices[-1]], docs, quarantined, stats)
 
     files: dict[str, dict[str, str]] = {}
-    stem = shard_name(task.index)
-    for fmt in task.formats:
-        rel = f"documents/{stem}.{fmt}"
-        files[fmt] = {"path": rel, "sha256": write_documents(run_dir / rel, docs, fmt)}
-    rel = f"quarantine/{stem}.jsonl"
-    blob = b"".join(orjson.dumps(r, default=str) + b"\n" for r in quarantined)
-    files["quarantine"] = {"path": rel, "sha256": atomic_write(run_dir / rel, blob)}
+    extra: dict[str, Any] = {}
+    if task.part_prefix is not None:
+        stem = task.part_prefix
+        extra["parts"] = write_parts(run_dir, stem, docs, task.formats)
+        extra["prefix"] = stem
+    else:
+        stem = shard_name(task.index)
+        for fmt in task.formats:
+            rel = f"documents/{stem}.{fmt}"
+            files[fmt] = {"path": rel, "sha256": write_documents(run_dir / rel, docs, fmt)}
+    if quarantined or task.part_prefix is None:  # incremental parts: no empty files
+        rel = f"quarantine/{stem}.jsonl"
+        blob = b"".join(orjson.dumps(r, default=str) + b"\n" for r in quarantined)
+        files["quarantine"] = {"path": rel, "sha256": atomic_write(run_dir / rel, blob)}
 
     return ShardResult(
         index=task.index,
@@ -303,4 +311,5 @@ def process_shard(task: ShardTask) -> ShardResult:
         files=files,
         cached_stages=start,
         seconds=time.perf_counter() - started,
+        extra=extra,
     )

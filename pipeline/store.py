@@ -18,11 +18,13 @@ from typing import Any
 import orjson
 
 from .document import Document
+from .paths import inside, published_partition
 
 __all__ = [
     "atomic_write",
     "sha256_file",
     "write_documents",
+    "write_parts",
     "read_documents",
     "read_shard",
     "CacheStore",
@@ -40,17 +42,22 @@ def shard_name(index: int) -> str:
 
 def atomic_write(path: Path, data: bytes) -> str:
     """Write `data` to `path` via a temp file + rename; return its SHA-256 hex digest."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):  # name the file meant, not the temp file (a full disk)
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
     return hashlib.sha256(data).hexdigest()
 
@@ -131,6 +138,35 @@ def write_documents(path: Path, docs: list[Document], fmt: str) -> str:
     raise ValueError(f"unknown output format {fmt!r}; expected parquet or jsonl")
 
 
+def write_parts(
+    run_dir: Path, prefix: str, docs: list[Document], formats: list[str]
+) -> list[dict[str, Any]]:
+    """Write documents as parts of a dataset partitioned by publication date.
+
+    Each group goes to `documents/published=YYYY-MM-DD/PREFIX.FORMAT` (`published=unknown`
+    without a valid date). Returns one entry per partition: `stem`, `partition`, `ids`
+    and `files` (format -> {"path", "sha256"}).
+    """
+    groups: dict[str, list[Document]] = {}
+    for doc in docs:
+        groups.setdefault(published_partition(doc.meta), []).append(doc)
+    parts = []
+    for partition in sorted(groups):
+        group = groups[partition]
+        stem = f"documents/published={partition}/{prefix}"
+        files = {}
+        for fmt in formats:
+            rel = f"{stem}.{fmt}"
+            path = inside(run_dir, rel)
+            if path is None:  # unreachable with a sanitized partition; kept as a guard
+                raise ValueError(f"refusing to write {rel!r} outside the run folder {run_dir}")
+            files[fmt] = {"path": rel, "sha256": write_documents(path, group, fmt)}
+        parts.append(
+            {"stem": stem, "partition": partition, "ids": [d.id for d in group], "files": files}
+        )
+    return parts
+
+
 def _row_to_dict(row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"id": row["id"], "text": row["text"], "meta": orjson.loads(row["meta"])}
     tokens = {
@@ -168,8 +204,27 @@ def read_shard(path: Path) -> Iterator[Document]:
 
 
 def read_documents(run_dir: str | Path) -> Iterator[Document]:
-    """Stream every document of a run folder, shard by shard in corpus order."""
-    folder = Path(run_dir) / "documents"
+    """Stream every document of a run folder (a path or a local fsspec URL).
+
+    A run folder holds either shards (`documents/shard-*`, read in corpus order) or, for
+    incremental runs, a dataset partitioned by publication date whose committed parts
+    are listed in `ledger.sqlite` (read in the order they were committed; parts left by
+    a killed run are never read).
+    """
+    from .paths import output_folder
+
+    root = output_folder(run_dir)
+    if (root / "ledger.sqlite").is_file():
+        from .ledger import Ledger
+
+        with Ledger.open_readonly(root) as ledger:
+            paths = ledger.document_files()
+        for rel in paths:
+            path = inside(root, rel)
+            if path is not None:
+                yield from read_shard(path)
+        return
+    folder = root / "documents"
     shards = sorted(folder.glob("shard-*.parquet")) or sorted(folder.glob("shard-*.jsonl"))
     for shard in shards:
         yield from read_shard(shard)

@@ -1,0 +1,414 @@
+"""Daily-feed benchmarks: Dask scaling, per-shard overhead, incremental runs, memory, load held.
+
+    python benchmarks/bench_feeds.py                      # every section, load held 60 s
+    python benchmarks/bench_feeds.py dask overhead        # some sections:
+                                                          #   dask | overhead | incremental | memory | load
+    python benchmarks/bench_feeds.py load --duration 600  # the issue's 10-minute figure
+
+Text: gensim's 300 Lee news articles, and the real feeds in ../shared/data/feeds/real
+(replicated with distinct GUIDs and links to make volume; set NLP_SHARED_DATA to move it).
+Stages: the bundled news job's (normalize, spaCy tokenize, sentences, stopwords).
+Prints one line per measurement, with the machine's load average, since on a shared
+machine the load decides much of the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SHARED = Path(os.environ.get("NLP_SHARED_DATA", ROOT.parent / "shared" / "data"))
+NEWS_STAGES = [
+    {"normalize": {"unicode": "NFKC", "whitespace": True}},
+    {"tokenize": {"backend": "spacy"}},
+    {"sentences": {"backend": "rules"}},
+    {"stopwords": {"lists": ["spacy"]}},
+]
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.1f}/{five:.1f} on {os.cpu_count()} cores"
+
+
+def lee_texts() -> list[str]:
+    from gensim.test.utils import datapath
+
+    with open(datapath("lee_background.cor"), encoding="utf-8") as fh:
+        return [line.strip() for line in fh if line.strip()]
+
+
+def write_jsonl(path: Path, copies: int) -> Path:
+    texts = lee_texts()
+    with open(path, "wb") as fh:
+        for c in range(copies):
+            for i, text in enumerate(texts):
+                fh.write(orjson.dumps({"id": f"{c}-{i}", "text": text}) + b"\n")
+    return path
+
+
+def config(corpus: dict, out: Path, stages=NEWS_STAGES, output=None, **execution) -> dict:
+    from pipeline.config import resolve_config
+
+    return resolve_config(
+        {
+            "name": "bench-feeds",
+            "corpus": corpus,
+            "stages": stages,
+            "execution": {"shard_size": 200, "cache": False, **execution},
+            "output": {"dir": str(out), **(output or {})},
+        }
+    )
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - t0, value
+
+
+# -- Dask ------------------------------------------------------------------------------------
+
+
+def bench_dask(tmp: Path) -> None:
+    from dask.distributed import LocalCluster
+
+    from pipeline.runner import run
+
+    corpus = {"reader": "jsonl", "path": str(write_jsonl(tmp / "dask.jsonl", 20))}  # 6,000 docs
+    run(config({**corpus, "limit": 200}, tmp / "warm-serial"))  # spaCy loaded, as in the workers
+    t_serial, serial = timed(lambda: run(config(corpus, tmp / "serial", shard_size=500)))
+    n = serial.counts["in"]
+    print(
+        f"dask      serial                      {n / t_serial:8,.0f} docs/s ({t_serial:.1f} s, {n} docs)   [{load()}]"
+    )
+
+    t_cold, _ = timed(
+        lambda: run(config(corpus, tmp / "dask-cold", executor="dask", workers=2, shard_size=500))
+    )
+    print(
+        f"dask      LocalCluster x2, cold       {n / t_cold:8,.0f} docs/s ({t_cold:.1f} s, with cluster start "
+        f"and spaCy loading in each worker)   speed-up {t_serial / t_cold:.2f}   [{load()}]"
+    )
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        address = cluster.scheduler_address
+        run(
+            config(
+                {**corpus, "limit": 400},
+                tmp / "dask-warmup",
+                executor="dask",
+                address=address,
+                workers=2,
+            )
+        )
+        t_warm, _ = timed(
+            lambda: run(
+                config(
+                    corpus,
+                    tmp / "dask-warm",
+                    executor="dask",
+                    address=address,
+                    workers=2,
+                    shard_size=500,
+                )
+            )
+        )
+    print(
+        f"dask      LocalCluster x2, warm       {n / t_warm:8,.0f} docs/s ({t_warm:.1f} s)   "
+        f"speed-up {t_serial / t_warm:.2f} (target >= 1.5)   [{load()}]"
+    )
+
+
+def bench_overhead(tmp: Path) -> None:
+    """What Dask adds per shard: one worker (no parallelism) against serial, on one-document shards."""
+    from dask.distributed import LocalCluster
+
+    from pipeline.runner import run
+
+    shards = 200
+    path = write_jsonl(tmp / "tiny.jsonl", 1)
+    corpus = {"reader": "jsonl", "path": str(path), "limit": shards}
+    stages = [{"normalize": {}}]
+
+    def tiny(out: str, **execution: object) -> float:
+        seconds, _ = timed(
+            lambda: run(config(corpus, tmp / out, stages=stages, shard_size=1, **execution))
+        )
+        return seconds
+
+    t_serial = tiny("tiny-serial")
+    with LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        dask = {"executor": "dask", "address": cluster.scheduler_address, "workers": 1}
+        tiny("tiny-warm", **dask)
+        t_dask = tiny("tiny-dask", **dask)
+    per_serial = t_serial / shards * 1000
+    per_dask = t_dask / shards * 1000
+    print(
+        f"overhead  {shards} one-document shards: serial {per_serial:.1f} ms/shard, Dask (1 worker) "
+        f"{per_dask:.1f} ms/shard; Dask adds {per_dask - per_serial:.1f} ms per shard task   [{load()}]"
+    )
+
+
+# -- incremental runs ------------------------------------------------------------------------
+
+_ID_TAG = re.compile(rb"(<(?:guid|id|link)\b[^>/]*>\s*(?:<!\[CDATA\[)?\s*)")
+_ID_ATTR = re.compile(rb'((?:rdf:about|href)=")')
+
+
+def replicate_feeds(target: Path, copies: range) -> int:
+    """Copy the real feeds once per copy number, every GUID, link and id made distinct."""
+    target.mkdir(parents=True, exist_ok=True)
+    files = 0
+    for copy in copies:
+        prefix = rb"\g<1>" + f"c{copy}-".encode()
+        for path in sorted((SHARED / "feeds" / "real").iterdir()):
+            data = path.read_bytes()
+            data = _ID_TAG.sub(prefix, data)
+            data = _ID_ATTR.sub(prefix, data)
+            (target / f"c{copy:03d}-{path.name}").write_bytes(data)
+            files += 1
+    return files
+
+
+def _register_skipping_reader() -> str:
+    """The feeds reader plus the proposed `read_skipping` hook (see the README's incremental notes)."""
+    from corpora._files import iter_corpus_files
+    from corpora.feeds import FEED_SUFFIXES, FeedReader
+    from pipeline import Rejected, register
+
+    @register("reader", "bench-feeds-skipping")
+    class SkippingFeedReader(FeedReader):
+        def read_skipping(self, skip: Callable[[Path], bool]) -> Iterator[object]:
+            for corpus_file in iter_corpus_files(self.path, suffixes=FEED_SUFFIXES):
+                if corpus_file.error is not None:
+                    yield Rejected(corpus_file.source, None, corpus_file.error)
+                elif not skip(corpus_file.path):
+                    yield from self._read_feed(corpus_file)
+
+    return "bench-feeds-skipping"
+
+
+def bench_incremental(tmp: Path, copies: int) -> None:
+    import corpora  # noqa: F401 - registers the feeds reader
+    from pipeline.runner import run
+    from pipeline.store import read_documents
+
+    skipping = _register_skipping_reader()
+    run(config({"reader": "lee-news", "limit": 50}, tmp / "warm"))
+    for reader in ("feeds", skipping):
+        feeds = tmp / f"inc-{reader}"
+        replicate_feeds(feeds, range(copies))
+        out = tmp / f"inc-{reader}-run"
+        cfg = config({"reader": reader, "path": str(feeds)}, out, output={"incremental": True})
+        t_cold, cold = timed(lambda cfg=cfg: run(cfg))
+        # the next fetch: one more copy of the first feeds, about 10% of the cold volume
+        per_feed: dict[str, int] = {}
+        for doc in read_documents(out):
+            name = Path(doc.meta["source"]).name.split("-", 1)[1]
+            per_feed[name] = per_feed.get(name, 0) + 1
+        replicate_feeds(feeds, range(copies, copies + 1))
+        wanted, added = 0.1 * cold.counts["out"], 0
+        candidates = sorted(feeds.glob(f"c{copies:03d}-*"))
+        random.Random(0).shuffle(candidates)  # which feeds got new items: a fixed random pick
+        for extra in candidates:
+            items = per_feed.get(extra.name.split("-", 1)[1], 0) // copies
+            if items and added + items <= wanted:
+                added += items
+            else:
+                extra.unlink()
+        t_inc, inc = timed(lambda cfg=cfg: run(cfg))
+        t_noop, _ = timed(lambda cfg=cfg: run(cfg))  # nothing new: the fixed cost of a run
+        name = "feeds (parses every file)" if reader == "feeds" else "feeds + read_skipping"
+        print(
+            f"incremental {name:28s} cold {cold.counts['out']} docs {t_cold:.1f} s; "
+            f"+{inc.counts['out']} new ({inc.counts['out'] / max(cold.counts['out'], 1):.0%}) {t_inc:.1f} s "
+            f"= {t_inc / t_cold:.0%} of cold (target <= 15%); nothing new {t_noop:.2f} s; files read "
+            f"{inc.manifest['input_files']['read']}, skipped unchanged "
+            f"{inc.manifest['input_files']['unchanged_skipped']}   [{load()}]"
+        )
+
+
+# -- memory ----------------------------------------------------------------------------------
+
+MEMORY_CHILD = """
+import json, sys
+sys.path.insert(0, {root!r})
+from benchmarks.bench_feeds import config
+from pipeline.runner import run
+import corpora
+result = run(config({{"reader": "feeds", "path": {feeds!r}}}, __import__("pathlib").Path({out!r}),
+                    output={{"incremental": True}}))
+print(json.dumps(result.counts))
+"""
+
+
+def bench_memory(tmp: Path, copies: int) -> None:
+    results = {}
+    for volume in (copies, copies * 10):
+        feeds = tmp / f"mem-{volume}"
+        replicate_feeds(feeds, range(volume))
+        code = MEMORY_CHILD.format(
+            root=str(ROOT), feeds=str(feeds), out=str(tmp / f"mem-{volume}-run")
+        )
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        stdout = proc.stdout.read() if proc.stdout else ""
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise SystemExit(f"memory child failed ({proc.returncode})")
+        results[volume] = (json.loads(stdout.strip().splitlines()[-1]), usage.ru_maxrss / 1024)
+        shutil.rmtree(feeds)
+    (small, small_mb), (big, big_mb) = results[copies], results[copies * 10]
+    print(
+        f"memory    peak RSS, cold incremental run: {small['in']} items {small_mb:.0f} MiB, "
+        f"{big['in']} items {big_mb:.0f} MiB   ratio {big_mb / small_mb:.2f} (target <= 1.2)   [{load()}]"
+    )
+
+
+# -- load held -------------------------------------------------------------------------------
+
+
+def bench_load(tmp: Path, duration: float) -> None:
+    import psutil
+
+    from pipeline import Document, register
+    from pipeline.runner import ProgressHook, run
+    from pipeline.stage import Reader
+
+    texts = lee_texts()
+
+    @register("reader", "bench-endless-lee")
+    class EndlessLee(Reader):
+        """The Lee articles over and over, each copy with distinct ids."""
+
+        def read(self) -> Iterator[Document]:
+            n = 0
+            while True:
+                for i, text in enumerate(texts):
+                    yield Document(id=f"{n}-{i}", text=text, meta={"source": "lee"})
+                n += 1
+
+    class Count(ProgressHook):
+        def __init__(self) -> None:
+            self.documents = 0
+
+        def advance(self, documents: int, words: int, reused: bool) -> None:
+            self.documents += documents
+
+    progress = Count()
+    samples: list[tuple[float, float, int]] = []  # (seconds, RSS MiB, documents done)
+    process = psutil.Process()
+    started = time.perf_counter()
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(1.0):
+            samples.append(
+                (
+                    time.perf_counter() - started,
+                    process.memory_info().rss / 2**20,
+                    progress.documents,
+                )
+            )
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    run(
+        config({"reader": "bench-endless-lee"}, tmp / "load", shard_size=500),
+        progress=progress,
+        should_stop=lambda: time.perf_counter() - started > duration,
+    )
+    stop.set()
+    sampler.join()
+    elapsed = time.perf_counter() - started
+    warm = [s for s in samples if s[0] >= duration * 0.1]
+    base = warm[0][1]
+    peak = max(s[1] for s in warm)
+    window = 60 if duration >= 180 else 10  # seconds per throughput figure
+    rates = []
+    for start in range(0, len(samples) - window, window):
+        (t0, _, d0), (t1, _, d1) = samples[start], samples[start + window]
+        rates.append(f"{(d1 - d0) / (t1 - t0):,.0f}")
+    print(
+        f"load      {duration:.0f} s held: {progress.documents:,} docs, {progress.documents / elapsed:,.0f} docs/s "
+        f"overall; per {window} s: {', '.join(rates) or 'n/a'}"
+    )
+    print(
+        f"load      RSS sampled every 1 s ({len(samples)} samples): {base:.0f} MiB after warm-up "
+        f"(t={warm[0][0]:.0f} s), peak {peak:.0f} MiB, growth {peak / base - 1:+.1%} (target <= +10%)   [{load()}]"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "sections", nargs="*", default=["dask", "overhead", "incremental", "memory", "load"]
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=60.0,
+        help="seconds the load section runs (600: 10 minutes)",
+    )
+    parser.add_argument(
+        "--copies", type=int, default=3, help="copies of the real feeds for 1x volume"
+    )
+    args = parser.parse_args()
+    import distributed  # noqa: F401 - sets up its loggers, which the next line quiets
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    import components  # noqa: F401 - registers the stages
+    import corpora  # noqa: F401 - registers the readers
+
+    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, {load()}")
+    with tempfile.TemporaryDirectory(prefix="nlp-bench-feeds-") as name:
+        tmp = Path(name)
+        for section in args.sections:
+            if section == "dask":
+                bench_dask(tmp)
+            elif section == "overhead":
+                bench_overhead(tmp)
+            elif section == "incremental":
+                bench_incremental(tmp, args.copies)
+            elif section == "memory":
+                bench_memory(tmp, max(1, args.copies // 3))
+            elif section == "load":
+                bench_load(tmp, args.duration)
+            else:
+                raise SystemExit(
+                    f"unknown section {section!r}; expected dask, overhead, incremental, memory, load"
+                )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Upkeep of an incremental dataset: commits, leftovers of killed runs, damaged parts, late sources.
+
+Works on the part files under `documents/published=*/` and `quarantine/` and on the
+ledger (`pipeline.ledger`) that says which of them are committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from .ledger import Ledger
+from .paths import inside
+from .shards import ShardResult
+from .store import read_shard, sha256_file, write_documents
+
+__all__ = ["apply_sources", "collect_garbage", "commit_shard", "verify_parts"]
+
+logger = logging.getLogger(__name__)
+
+
+def collect_garbage(run_dir: Path, ledger: Ledger) -> int:
+    """Delete part files no commit lists (left by a killed run); return how many."""
+    committed = ledger.committed_paths()
+    removed = 0
+    for folder in ("documents", "quarantine"):
+        for path in (run_dir / folder).rglob("part-*"):
+            if path.is_file() and path.relative_to(run_dir).as_posix() not in committed:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+def verify_parts(run_dir: Path, ledger: Ledger) -> list[dict[str, Any]]:
+    """Check every committed part against its SHA-256; forget damaged ones (their items are redone)."""
+    damaged: dict[str, int] = {}
+    for part in ledger.all_parts():
+        path = inside(run_dir, part["path"])
+        if part["stem"] in damaged:
+            continue
+        if path is None or sha256_file(path) != part["sha256"]:
+            damaged[part["stem"]] = 0
+    report = []
+    for stem in damaged:
+        files = [p["path"] for p in ledger.all_parts() if p["stem"] == stem]
+        documents = ledger.forget_part(stem)
+        for rel in files:
+            path = inside(run_dir, rel)
+            if path is not None:
+                path.unlink(missing_ok=True)
+        logger.warning(
+            "%s failed its checksum: its %d items will be processed again when their input is read",
+            stem,
+            documents,
+        )
+        report.append({"stem": stem, "documents": documents})
+    return report
+
+
+def apply_sources(
+    run_dir: Path, ledger: Ledger, run: int, formats: list[str], counter: Iterator[int]
+) -> int:
+    """Rewrite each part holding a document that was seen in a further source; return how many."""
+    ledger.settle_orphan_sources()
+    rewritten = 0
+    for stem in ledger.stems_with_new_sources():
+        files = {f["format"]: f for f in ledger.part_files(stem)}
+        source_file = files.get("parquet") or files.get("jsonl")
+        path = inside(run_dir, source_file["path"]) if source_file else None
+        if source_file is None or path is None:
+            continue
+        docs = list(read_shard(path))
+        sources = ledger.sources_of([d.id for d in docs])
+        for doc in docs:
+            doc.meta["sources"] = sources.get(doc.id, doc.meta.get("sources", []))
+        base, partition = source_file["base"], source_file["partition"]
+        new_stem = f"{stem.rsplit('/', 1)[0]}/{base}-r{run:06d}-{next(counter)}"
+        new_parts = []
+        for fmt in files:
+            rel = f"{new_stem}.{fmt}"
+            target = inside(run_dir, rel)
+            if target is None:
+                continue
+            new_parts.append(
+                {
+                    "path": rel,
+                    "stem": new_stem,
+                    "base": base,
+                    "partition": partition,
+                    "format": fmt,
+                    "sha256": write_documents(target, docs, fmt),
+                    "documents": len(docs),
+                }
+            )
+        ledger.replace_part(run, stem, new_parts)
+        for info in files.values():
+            old = inside(run_dir, info["path"])
+            if old is not None:
+                old.unlink(missing_ok=True)
+        rewritten += 1
+    return rewritten
+
+
+def commit_shard(
+    ledger: Ledger,
+    run: int,
+    result: ShardResult,
+    keys: list[tuple[str, bool]],
+    sources: Mapping[str, str],
+) -> int:
+    """Commit a finished shard's parts and keys; return how many documents it added."""
+    prefix = result.extra["prefix"]
+    stem_of: dict[str, str] = {}
+    parts: list[dict[str, Any]] = []
+    for part in result.extra.get("parts", []):
+        for doc_id in part["ids"]:
+            stem_of[doc_id] = part["stem"]
+        for fmt, info in part["files"].items():
+            parts.append(
+                {
+                    "path": info["path"],
+                    "stem": part["stem"],
+                    "base": prefix,
+                    "partition": part["partition"],
+                    "format": fmt,
+                    "sha256": info["sha256"],
+                    "documents": len(part["ids"]),
+                }
+            )
+    quarantine = result.files.get("quarantine")
+    if quarantine:
+        parts.append(
+            {
+                "path": quarantine["path"],
+                "stem": quarantine["path"].rsplit(".", 1)[0],
+                "base": prefix,
+                "partition": "",
+                "format": "quarantine",
+                "sha256": quarantine["sha256"],
+                "documents": result.quarantined,
+            }
+        )
+    seen = []
+    source_rows = []
+    for key, is_document in keys:
+        stem = stem_of.get(key) if is_document else None
+        seen.append((key, "doc" if stem else "quarantined", stem))
+        if stem and sources.get(key):
+            source_rows.append((key, sources[key], 1))
+    ledger.commit_shard(run, seen, parts, source_rows)
+    return len(stem_of)

@@ -1,0 +1,125 @@
+"""The run manifest: its version, what it records per shard and per stage, and the quarantine file.
+
+`manifest.json` says what a run did: status, counts (`in = out + quarantined`, plus
+`skipped_seen` for incremental runs), one row per stage, library versions, timings and,
+per shard, its fingerprint and the SHA-256 of each file it wrote.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Iterable, Mapping
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .paths import inside
+from .store import atomic_write, sha256_file
+
+__all__ = [
+    "MANIFEST_VERSION",
+    "load_manifest",
+    "package_versions",
+    "shard_is_verified",
+    "stage_table",
+    "write_quarantine",
+]
+
+MANIFEST_VERSION = 1
+VERSIONED_PACKAGES = (
+    "nlp-pipeline",
+    "spacy",
+    "nltk",
+    "gensim",
+    "scikit-learn",
+    "torch",
+    "pyarrow",
+    "pydantic",
+)
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the libraries whose behaviour shapes the outputs."""
+    versions = {"python": platform.python_version()}
+    for name in VERSIONED_PACKAGES:
+        try:
+            versions[name] = package_version(name)
+        except PackageNotFoundError:
+            continue
+    return versions
+
+
+def load_manifest(path: Path) -> dict[str, Any] | None:
+    """The manifest at `path`, or None when it is missing, unreadable or of another version."""
+    try:
+        manifest = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return (
+        manifest
+        if isinstance(manifest, dict) and manifest.get("manifest_version") == MANIFEST_VERSION
+        else None
+    )
+
+
+def shard_is_verified(
+    entry: Mapping[str, Any] | None, fingerprint: str, formats: list[str], run_dir: Path
+) -> bool:
+    """A recorded shard is reusable when its fingerprint matches and every file checks out."""
+    if not entry or entry.get("fingerprint") != fingerprint:
+        return False
+    files = entry.get("files", {})
+    for fmt in [*formats, "quarantine"]:
+        info = files.get(fmt)
+        path = inside(run_dir, info["path"]) if info else None
+        if path is None or sha256_file(path) != info["sha256"]:
+            return False
+    return True
+
+
+def stage_table(
+    entries: list[dict[str, Any]],
+    specs: list[tuple[str, dict[str, Any], str]],
+    seconds: dict[str, float],
+) -> list[dict[str, Any]]:
+    """The manifest's per-stage rows (read first): in, out, quarantined, seconds."""
+    read = {"name": "read", "in": 0, "out": 0, "quarantined": 0}
+    table = [
+        {
+            "name": n,
+            "params": p,
+            "version": v,
+            "in": 0,
+            "out": 0,
+            "quarantined": 0,
+            "seconds": round(seconds.get(n, 0.0), 4),
+        }
+        for n, p, v in specs
+    ]
+    for entry in entries:
+        stages = entry.get("stages", [])
+        read["in"] += entry["in"]
+        first_in = stages[0]["in"] if stages else entry["out"]
+        read["out"] += first_in
+        read["quarantined"] += entry["in"] - first_in
+        for row, stat in zip(table, stages, strict=False):
+            row["in"] += stat["in"]
+            row["out"] += stat["out"]
+            row["quarantined"] += stat["quarantined"]
+    return [read, *table]
+
+
+def write_quarantine(run_dir: Path, paths: Iterable[str]) -> None:
+    """Concatenate per-shard quarantine files (relative paths) into `quarantine.jsonl`, atomically."""
+    blobs = []
+    for rel in paths:
+        path = inside(run_dir, rel)
+        if path is not None:
+            try:
+                blobs.append(path.read_bytes())
+            except FileNotFoundError:
+                continue
+    atomic_write(run_dir / "quarantine.jsonl", b"".join(blobs))

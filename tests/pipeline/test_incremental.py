@@ -1,0 +1,228 @@
+"""Incremental runs over a folder of feeds: only new items, appended, partitioned, counted."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import orjson
+import pytest
+
+from corpora._files import iter_corpus_files
+from corpora.feeds import FEED_SUFFIXES, FeedReader
+from pipeline import Document, Rejected, register
+from pipeline.config import resolve_config
+from pipeline.runner import RunError, run
+from pipeline.store import read_documents
+
+STAGES = [{"normalize": {}}, {"tokenize": {"backend": "regex"}}, {"sentences": {}}]
+
+
+@register("reader", "test-feeds-skipping")
+class SkippingFeedReader(FeedReader):
+    """The feeds reader plus `read_skipping`: files the engine reports unchanged are not parsed."""
+
+    def read_skipping(self, skip: Callable[[Path], bool]) -> Iterator[Document | Rejected]:
+        for corpus_file in iter_corpus_files(self.path, suffixes=FEED_SUFFIXES):
+            if corpus_file.error is not None:
+                yield Rejected(corpus_file.source, None, corpus_file.error)
+            elif not skip(corpus_file.path):
+                yield from self._read_feed(corpus_file)
+
+
+def write_feed(path: Path, items: list[tuple[str, str, str | None]]) -> Path:
+    """An RSS 2.0 file; each item is (guid, text, RFC 822 date or None)."""
+    body = "".join(
+        f"<item><title>{escape(text[:70])}</title><guid>{guid}</guid>"
+        + (f"<pubDate>{date}</pubDate>" if date else "")
+        + f"<description>{escape(text)}</description></item>"
+        for guid, text, date in items
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{path.stem}</title>'
+        f"{body}</channel></rss>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def day(i: int) -> str:
+    return f"Mon, {1 + i % 4:02d} Apr 2024 07:30:00 GMT"
+
+
+def make_config(tmp_path: Path, path: Path, reader: str = "feeds", **execution) -> dict:
+    return resolve_config(
+        {
+            "name": "daily",
+            "corpus": {"reader": reader, "path": str(path)},
+            "stages": STAGES,
+            "execution": {"shard_size": 25, **execution},
+            "output": {"dir": str(tmp_path / "run"), "incremental": True},
+        }
+    )
+
+
+def ids(run_dir: Path) -> list[str]:
+    return [d.id for d in read_documents(run_dir)]
+
+
+def test_second_run_processes_nothing_and_new_items_are_appended(tmp_path, lee_texts):
+    feeds = tmp_path / "feeds"
+    write_feed(feeds / "world.xml", [(f"w{i}", lee_texts[i], day(i)) for i in range(60)])
+    write_feed(feeds / "local.xml", [(f"l{i}", lee_texts[100 + i], None) for i in range(30)])
+    config = make_config(tmp_path, feeds)
+
+    first = run(config)
+    assert first.counts == {"in": 90, "out": 90, "quarantined": 0, "skipped_seen": 0}
+    partitions = sorted(p.name for p in (first.run_dir / "documents").iterdir())
+    assert partitions == [f"published=2024-04-0{d}" for d in range(1, 5)] + ["published=unknown"]
+    assert sorted(ids(first.run_dir)) == sorted(
+        [f"w{i}" for i in range(60)] + [f"l{i}" for i in range(30)]
+    )
+
+    second = run(config)
+    assert second.counts == {"in": 90, "out": 0, "quarantined": 0, "skipped_seen": 90}
+    assert second.manifest["seen_before"] == {"earlier_runs": 90, "this_run": 0}
+    assert second.manifest["timings"]["shards_computed"] == 0
+    assert second.manifest["dataset"]["documents"] == 90
+
+    # an hour later: the world feed has 6 new items on top, 6 old ones dropped off
+    write_feed(feeds / "world.xml", [(f"w{i}", lee_texts[i], day(i)) for i in range(6, 66)])
+    third = run(config)
+    assert third.counts == {"in": 90, "out": 6, "quarantined": 0, "skipped_seen": 84}
+    got = ids(third.run_dir)
+    assert len(got) == len(set(got)) == 96
+    assert third.manifest["dataset"]["runs"] == 3
+
+
+def test_the_dataset_reads_as_a_hive_partitioned_parquet_dataset(tmp_path, lee_texts):
+    import pyarrow.dataset as ds
+
+    feeds = tmp_path / "feeds"
+    write_feed(feeds / "world.xml", [(f"w{i}", lee_texts[i], day(i)) for i in range(40)])
+    result = run(make_config(tmp_path, feeds))
+    table = ds.dataset(
+        result.run_dir / "documents", format="parquet", partitioning="hive"
+    ).to_table(columns=["id", "published"])
+    assert table.num_rows == 40
+    assert {str(v) for v in table.column("published").to_pylist()} == {
+        "2024-04-01",
+        "2024-04-02",
+        "2024-04-03",
+        "2024-04-04",
+    }
+
+
+def test_same_story_in_two_feeds_is_kept_once_with_both_sources(tmp_path, lee_texts):
+    feeds = tmp_path / "feeds"
+    agency = write_feed(feeds / "agency.xml", [(f"s{i}", lee_texts[i], day(i)) for i in range(50)])
+    paper = write_feed(
+        feeds / "paper.xml", [(f"s{i}", lee_texts[i], day(i)) for i in range(40, 70)]
+    )
+    config = make_config(tmp_path, feeds)
+
+    first = run(config)
+    assert first.counts == {"in": 80, "out": 70, "quarantined": 0, "skipped_seen": 10}
+    assert first.manifest["seen_before"] == {"earlier_runs": 0, "this_run": 10}
+    docs = {d.id: d for d in read_documents(first.run_dir)}
+    assert len(docs) == 70
+    assert docs["s45"].meta["sources"] == [str(agency), str(paper)]
+    assert docs["s10"].meta["sources"] == [str(agency)]
+    assert docs["s65"].meta["sources"] == [str(paper)]
+
+    # the next day a third feed picks up a story the dataset already has
+    wire = write_feed(
+        feeds / "wire.xml", [("s5", lee_texts[5], day(5)), ("s200", lee_texts[200], None)]
+    )
+    second = run(config)
+    assert second.counts == {"in": 82, "out": 1, "quarantined": 0, "skipped_seen": 81}
+    docs = {d.id: d for d in read_documents(second.run_dir)}
+    assert len(docs) == 71
+    assert docs["s5"].meta["sources"] == [str(agency), str(wire)]
+    assert second.manifest["dataset"]["parts_rewritten_for_sources"] == 1
+    assert run(config).manifest["dataset"]["parts_rewritten_for_sources"] == 0
+
+
+def test_unchanged_feed_files_are_not_parsed_again_by_a_reader_that_can_skip(tmp_path, lee_texts):
+    feeds = tmp_path / "feeds"
+    for n in range(4):
+        write_feed(
+            feeds / f"f{n}.xml", [(f"f{n}-{i}", lee_texts[n * 20 + i], day(i)) for i in range(20)]
+        )
+    config = make_config(tmp_path, feeds, reader="test-feeds-skipping")
+    first = run(config)
+    assert first.manifest["input_files"] == {"read": 4, "unchanged_skipped": 0}
+    second = run(config)
+    assert second.manifest["input_files"] == {"read": 0, "unchanged_skipped": 4}
+    assert second.counts == {"in": 0, "out": 0, "quarantined": 0, "skipped_seen": 0}
+    write_feed(feeds / "f2.xml", [(f"f2-{i}", lee_texts[40 + i], day(i)) for i in range(22)])
+    third = run(config)
+    assert third.manifest["input_files"] == {"read": 1, "unchanged_skipped": 3}
+    assert third.counts == {"in": 22, "out": 2, "quarantined": 0, "skipped_seen": 20}
+
+
+def test_parts_a_killed_run_never_committed_are_ignored_then_removed(tmp_path, lee_texts):
+    path = tmp_path / "docs.jsonl"
+    path.write_bytes(
+        b"".join(
+            orjson.dumps({"id": f"d{i}", "text": t}) + b"\n" for i, t in enumerate(lee_texts[:30])
+        )
+    )
+    config = make_config(tmp_path, path, reader="jsonl")
+    first = run(config)
+    committed = sorted((first.run_dir / "documents").rglob("part-*"))
+    # what a run killed between writing a part and committing it leaves behind
+    stray = first.run_dir / "documents" / "published=unknown" / "part-000002-00000.parquet"
+    shutil.copy(committed[0], stray)
+    assert sorted(ids(first.run_dir)) == sorted(f"d{i}" for i in range(30))  # never read
+    second = run(config)
+    assert not stray.exists()
+    assert second.manifest["dataset"]["uncommitted_files_removed"] == 1
+    assert second.counts["out"] == 0 and len(ids(second.run_dir)) == 30
+
+
+def test_incremental_and_plain_runs_do_not_share_a_folder(tmp_path, lee_texts):
+    feeds = tmp_path / "feeds"
+    write_feed(feeds / "world.xml", [(f"w{i}", lee_texts[i], day(i)) for i in range(10)])
+    config = make_config(tmp_path, feeds)
+    run(config)
+    plain = {**config, "output": {**config["output"], "incremental": False}}
+    with pytest.raises(RunError, match="holds an incremental dataset .* output.incremental: true"):
+        run(plain)
+    other = {**plain, "output": {**plain["output"], "dir": str(tmp_path / "plain")}}
+    run(other)
+    with pytest.raises(RunError, match="holds a non-incremental run"):
+        run({**config, "output": {**config["output"], "dir": str(tmp_path / "plain")}})
+
+
+@pytest.mark.slow
+def test_real_and_malformed_feeds_counts_add_up_and_a_second_run_adds_nothing(
+    tmp_path, shared_data
+):
+    config = make_config(tmp_path, shared_data / "feeds" / "**" / "*")
+    first = run(config)
+    counts = first.counts
+    assert counts["in"] == counts["out"] + counts["quarantined"] + counts["skipped_seen"]
+    assert counts["out"] > 400 and counts["quarantined"] > 0
+    records = [
+        orjson.loads(line)
+        for line in (first.run_dir / "quarantine.jsonl").read_bytes().splitlines()
+    ]
+    assert len(records) == counts["quarantined"]
+    assert all(r["reason"] and r["source"] for r in records)
+    assert any(r["source"].endswith("notafeed.html") for r in records)
+    docs = list(read_documents(first.run_dir))
+    assert len(docs) == len({d.id for d in docs}) == counts["out"]
+    assert all(d.meta["sources"] for d in docs)
+
+    second = run(config)
+    assert second.counts == {
+        "in": counts["in"],
+        "out": 0,
+        "quarantined": 0,
+        "skipped_seen": counts["in"],
+    }
+    assert len((second.run_dir / "quarantine.jsonl").read_bytes().splitlines()) == len(records)
