@@ -13,9 +13,8 @@ from __future__ import annotations
 import calendar
 import io
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -66,14 +65,6 @@ class FeedReader(Reader):
             if corpus_file.error is not None:
                 yield Rejected(corpus_file.source, None, corpus_file.error)
             else:
-                yield from self._read_feed(corpus_file)
-
-    def read_skipping(self, skip: Callable[[Path], bool]) -> Iterator[Document | Rejected]:
-        """Like `read`, but never opens a file for which `skip(path)` is true (incremental runs)."""
-        for corpus_file in iter_corpus_files(self.path, suffixes=FEED_SUFFIXES):
-            if corpus_file.error is not None:
-                yield Rejected(corpus_file.source, None, corpus_file.error)
-            elif not skip(corpus_file.path):
                 yield from self._read_feed(corpus_file)
 
     def _read_feed(self, corpus_file: CorpusFile) -> Iterator[Document | Rejected]:
