@@ -207,7 +207,7 @@ class DaskExecutor:
                 # no dashboard, and the scheduler's HTTP endpoints on a free port: the default
                 # 8787 warns when another cluster on the machine holds it
                 scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
-                silence_logs=logging.ERROR,
+                silence_logs=logging.CRITICAL,  # worker errors surface as ExecutorError, not log noise
             )
             self._client = client_class(self._cluster)
 
