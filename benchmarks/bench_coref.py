@@ -15,7 +15,6 @@ Prints one line per measurement; the README quotes these lines.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -23,14 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SHARED = Path(os.environ.get("NLP_SHARED_DATA", ROOT.parent / "shared" / "data"))
-
-
-def lee_texts() -> list[str]:
-    from gensim.test.utils import datapath
-
-    with open(datapath("lee_background.cor"), encoding="utf-8") as fh:
-        return [line.strip() for line in fh if line.strip()]
+from benchmarks.common import SHARED, lee_texts  # noqa: E402
 
 
 def bench_speed() -> None:

@@ -17,27 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import orjson
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def lee_texts() -> list[str]:
-    from gensim.test.utils import datapath
-
-    with open(datapath("lee_background.cor"), encoding="utf-8") as fh:
-        return [line.strip() for line in fh if line.strip()]
-
-
-def write_corpus(path: Path, copies: int) -> Path:
-    """A JSONL corpus of `copies` × the Lee articles, streamed to disk."""
-    texts = lee_texts()
-    with open(path, "wb") as fh:
-        for c in range(copies):
-            for i, text in enumerate(texts):
-                fh.write(orjson.dumps({"id": f"{c}-{i}", "text": text}) + b"\n")
-    return path
+from benchmarks.common import lee_texts, write_corpus  # noqa: E402
 
 
 def best_of(fn, repeat: int = 3) -> float:

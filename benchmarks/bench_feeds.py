@@ -26,41 +26,20 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-
-import orjson
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-SHARED = Path(os.environ.get("NLP_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+from benchmarks.common import SHARED, lee_texts, load, timed, write_corpus  # noqa: E402
+
 NEWS_STAGES = [
     {"normalize": {"unicode": "NFKC", "whitespace": True}},
     {"tokenize": {"backend": "spacy"}},
     {"sentences": {"backend": "rules"}},
     {"stopwords": {"lists": ["spacy"]}},
 ]
-
-
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"load {one:.1f}/{five:.1f} on {os.cpu_count()} cores"
-
-
-def lee_texts() -> list[str]:
-    from gensim.test.utils import datapath
-
-    with open(datapath("lee_background.cor"), encoding="utf-8") as fh:
-        return [line.strip() for line in fh if line.strip()]
-
-
-def write_jsonl(path: Path, copies: int) -> Path:
-    texts = lee_texts()
-    with open(path, "wb") as fh:
-        for c in range(copies):
-            for i, text in enumerate(texts):
-                fh.write(orjson.dumps({"id": f"{c}-{i}", "text": text}) + b"\n")
-    return path
 
 
 def config(corpus: dict, out: Path, stages=NEWS_STAGES, output=None, **execution) -> dict:
@@ -77,12 +56,6 @@ def config(corpus: dict, out: Path, stages=NEWS_STAGES, output=None, **execution
     )
 
 
-def timed(fn: Callable[[], object]) -> tuple[float, object]:
-    t0 = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - t0, value
-
-
 # -- Dask ------------------------------------------------------------------------------------
 
 
@@ -91,7 +64,7 @@ def bench_dask(tmp: Path) -> None:
 
     from pipeline.runner import run
 
-    corpus = {"reader": "jsonl", "path": str(write_jsonl(tmp / "dask.jsonl", 20))}  # 6,000 docs
+    corpus = {"reader": "jsonl", "path": str(write_corpus(tmp / "dask.jsonl", 20))}  # 6,000 docs
     run(config({**corpus, "limit": 200}, tmp / "warm-serial"))  # spaCy loaded, as in the workers
     t_serial, serial = timed(lambda: run(config(corpus, tmp / "serial", shard_size=500)))
     n = serial.counts["in"]
@@ -148,7 +121,7 @@ def bench_overhead(tmp: Path) -> None:
     from pipeline.runner import run
 
     shards = 200
-    path = write_jsonl(tmp / "tiny.jsonl", 1)
+    path = write_corpus(tmp / "tiny.jsonl", 1)
     corpus = {"reader": "jsonl", "path": str(path), "limit": shards}
     stages = [{"normalize": {}}]
 
@@ -198,62 +171,41 @@ def replicate_feeds(target: Path, copies: range) -> int:
     return files
 
 
-def _register_skipping_reader() -> str:
-    """The feeds reader plus the proposed `read_skipping` hook (see the README's incremental notes)."""
-    from corpora._files import iter_corpus_files
-    from corpora.feeds import FEED_SUFFIXES, FeedReader
-    from pipeline import Rejected, register
-
-    @register("reader", "bench-feeds-skipping")
-    class SkippingFeedReader(FeedReader):
-        def read_skipping(self, skip: Callable[[Path], bool]) -> Iterator[object]:
-            for corpus_file in iter_corpus_files(self.path, suffixes=FEED_SUFFIXES):
-                if corpus_file.error is not None:
-                    yield Rejected(corpus_file.source, None, corpus_file.error)
-                elif not skip(corpus_file.path):
-                    yield from self._read_feed(corpus_file)
-
-    return "bench-feeds-skipping"
-
-
 def bench_incremental(tmp: Path, copies: int) -> None:
     import corpora  # noqa: F401 - registers the feeds reader
     from pipeline.runner import run
     from pipeline.store import read_documents
 
-    skipping = _register_skipping_reader()
     run(config({"reader": "lee-news", "limit": 50}, tmp / "warm"))
-    for reader in ("feeds", skipping):
-        feeds = tmp / f"inc-{reader}"
-        replicate_feeds(feeds, range(copies))
-        out = tmp / f"inc-{reader}-run"
-        cfg = config({"reader": reader, "path": str(feeds)}, out, output={"incremental": True})
-        t_cold, cold = timed(lambda cfg=cfg: run(cfg))
-        # the next fetch: one more copy of the first feeds, about 10% of the cold volume
-        per_feed: dict[str, int] = {}
-        for doc in read_documents(out):
-            name = Path(doc.meta["source"]).name.split("-", 1)[1]
-            per_feed[name] = per_feed.get(name, 0) + 1
-        replicate_feeds(feeds, range(copies, copies + 1))
-        wanted, added = 0.1 * cold.counts["out"], 0
-        candidates = sorted(feeds.glob(f"c{copies:03d}-*"))
-        random.Random(0).shuffle(candidates)  # which feeds got new items: a fixed random pick
-        for extra in candidates:
-            items = per_feed.get(extra.name.split("-", 1)[1], 0) // copies
-            if items and added + items <= wanted:
-                added += items
-            else:
-                extra.unlink()
-        t_inc, inc = timed(lambda cfg=cfg: run(cfg))
-        t_noop, _ = timed(lambda cfg=cfg: run(cfg))  # nothing new: the fixed cost of a run
-        name = "feeds (parses every file)" if reader == "feeds" else "feeds + read_skipping"
-        print(
-            f"incremental {name:28s} cold {cold.counts['out']} docs {t_cold:.1f} s; "
-            f"+{inc.counts['out']} new ({inc.counts['out'] / max(cold.counts['out'], 1):.0%}) {t_inc:.1f} s "
-            f"= {t_inc / t_cold:.0%} of cold (target <= 15%); nothing new {t_noop:.2f} s; files read "
-            f"{inc.manifest['input_files']['read']}, skipped unchanged "
-            f"{inc.manifest['input_files']['unchanged_skipped']}   [{load()}]"
-        )
+    feeds = tmp / "incremental-feeds"
+    replicate_feeds(feeds, range(copies))
+    out = tmp / "incremental-run"
+    cfg = config({"reader": "feeds", "path": str(feeds)}, out, output={"incremental": True})
+    t_cold, cold = timed(lambda cfg=cfg: run(cfg))
+    # the next fetch: one more copy of the first feeds, about 10% of the cold volume
+    per_feed: dict[str, int] = {}
+    for doc in read_documents(out):
+        name = Path(doc.meta["source"]).name.split("-", 1)[1]
+        per_feed[name] = per_feed.get(name, 0) + 1
+    replicate_feeds(feeds, range(copies, copies + 1))
+    wanted, added = 0.1 * cold.counts["out"], 0
+    candidates = sorted(feeds.glob(f"c{copies:03d}-*"))
+    random.Random(0).shuffle(candidates)  # which feeds got new items: a fixed random pick
+    for extra in candidates:
+        items = per_feed.get(extra.name.split("-", 1)[1], 0) // copies
+        if items and added + items <= wanted:
+            added += items
+        else:
+            extra.unlink()
+    t_inc, inc = timed(lambda cfg=cfg: run(cfg))
+    t_noop, _ = timed(lambda cfg=cfg: run(cfg))  # nothing new: the fixed cost of a run
+    print(
+        f"incremental feeds, cold {cold.counts['out']} docs {t_cold:.1f} s; "
+        f"+{inc.counts['out']} new ({inc.counts['out'] / max(cold.counts['out'], 1):.0%}) {t_inc:.1f} s "
+        f"= {t_inc / t_cold:.0%} of cold (target <= 15%); nothing new {t_noop:.2f} s; files read "
+        f"{inc.manifest['input_files']['read']}, skipped unchanged "
+        f"{inc.manifest['input_files']['unchanged_skipped']}   [{load()}]"
+    )
 
 
 # -- memory ----------------------------------------------------------------------------------

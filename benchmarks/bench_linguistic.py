@@ -19,12 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def lee_texts() -> list[str]:
-    from gensim.test.utils import datapath
-
-    with open(datapath("lee_background.cor"), encoding="utf-8") as fh:
-        return [line.strip() for line in fh if line.strip()]
+from benchmarks.common import lee_texts  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> float:

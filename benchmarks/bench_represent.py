@@ -17,7 +17,6 @@ import bz2
 import csv
 import gc
 import json
-import os
 import subprocess
 import sys
 import time
@@ -25,14 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-SHARED = Path(os.environ.get("NLP_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
-
-def lee_texts() -> list[str]:
-    from gensim.test.utils import datapath
-
-    with open(datapath("lee_background.cor"), encoding="utf-8") as fh:
-        return [line.strip() for line in fh if line.strip()]
+from benchmarks.common import SHARED, lee_texts  # noqa: E402
 
 
 def tokenized(texts: list[str]) -> list:

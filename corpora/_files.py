@@ -13,7 +13,7 @@ import gzip
 import io
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -79,16 +79,29 @@ class CorpusFile:
 
 
 def iter_corpus_files(
-    path: str | os.PathLike[str], *, suffixes: tuple[str, ...] | None = None
+    path: str | os.PathLike[str],
+    *,
+    suffixes: tuple[str, ...] | None = None,
+    skip: Callable[[Path], bool] | None = None,
 ) -> Iterator[CorpusFile]:
     """Yield the files `path` names, in a stable order: a file, a folder (recursive) or a glob.
 
     Folders are walked in sorted name order, skipping hidden entries (symlinked folders
     are followed, loops are not); only names ending in one of `suffixes` (before any `.gz`/`.bz2`)
     are taken from folders, all files when `suffixes` is None. A glob (`*`, `?`, `[`,
-    `**`) takes every match, sorted. `~` is expanded. Raises `FileNotFoundError` when
-    nothing matches.
+    `**`) takes every match, sorted. `~` is expanded. Files for which `skip(path)` is
+    true are left out (see `Reader.read_skipping`); entries with an `error` never are.
+    Raises `FileNotFoundError` when nothing matches.
     """
+    files = _find_corpus_files(path, suffixes)
+    if skip is None:
+        return files
+    return (f for f in files if f.error is not None or not skip(f.path))
+
+
+def _find_corpus_files(
+    path: str | os.PathLike[str], suffixes: tuple[str, ...] | None
+) -> Iterator[CorpusFile]:
     text = os.path.expanduser(os.fspath(path))
     if any(ch in _GLOB_CHARS for ch in text):
         root = _glob_root(text)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import difflib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from pipeline.document import Document, Rejected
@@ -71,13 +72,17 @@ class CsvReader(Reader):
 
     def read(self) -> Iterator[Document | Rejected]:
         """Yield one document (or rejection) per data row of every file, in order."""
+        return self.read_skipping(None)
+
+    def read_skipping(self, skip: Callable[[Path], bool] | None) -> Iterator[Document | Rejected]:
+        """`read()`, leaving out the files for which `skip(path)` is true (incremental runs)."""
         check_encoding(self.encoding)
         if len(self.delimiter) != 1:
             raise ValueError(
                 f"delimiter must be a single character, not {self.delimiter!r} (use '\\t' for TSV)"
             )
         csv.field_size_limit(max(csv.field_size_limit(), FIELD_SIZE_LIMIT))
-        for corpus_file in iter_corpus_files(self.path, suffixes=CSV_SUFFIXES):
+        for corpus_file in iter_corpus_files(self.path, suffixes=CSV_SUFFIXES, skip=skip):
             if corpus_file.error is not None:
                 yield Rejected(corpus_file.source, None, corpus_file.error)
                 continue

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -66,8 +67,12 @@ class HtmlReader(Reader):
 
     def read(self) -> Iterator[Document | Rejected]:
         """Yield one document (or rejection) per page, in sorted path order."""
+        return self.read_skipping(None)
+
+    def read_skipping(self, skip: Callable[[Path], bool] | None) -> Iterator[Document | Rejected]:
+        """`read()`, leaving out the files for which `skip(path)` is true (incremental runs)."""
         check_encoding(self.encoding)
-        for corpus_file in iter_corpus_files(self.path, suffixes=HTML_SUFFIXES):
+        for corpus_file in iter_corpus_files(self.path, suffixes=HTML_SUFFIXES, skip=skip):
             if corpus_file.error is not None:
                 yield Rejected(corpus_file.source, None, corpus_file.error)
             else:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -53,7 +54,11 @@ class JsonlReader(Reader):
 
     def read(self) -> Iterator[Document | Rejected]:
         """Yield one document (or rejection) per non-blank line of every file, in order."""
-        for corpus_file in iter_corpus_files(self.path, suffixes=JSONL_SUFFIXES):
+        return self.read_skipping(None)
+
+    def read_skipping(self, skip: Callable[[Path], bool] | None) -> Iterator[Document | Rejected]:
+        """`read()`, leaving out the files for which `skip(path)` is true (incremental runs)."""
+        for corpus_file in iter_corpus_files(self.path, suffixes=JSONL_SUFFIXES, skip=skip):
             if corpus_file.error is not None:
                 yield Rejected(corpus_file.source, None, corpus_file.error)
                 continue

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Literal
 
 from pipeline.document import Document, Rejected
@@ -52,10 +53,14 @@ class TextReader(Reader):
 
     def read(self) -> Iterator[Document | Rejected]:
         """Yield the documents of every file in sorted path order, rejected items in place."""
+        return self.read_skipping(None)
+
+    def read_skipping(self, skip: Callable[[Path], bool] | None) -> Iterator[Document | Rejected]:
+        """`read()`, leaving out the files for which `skip(path)` is true (incremental runs)."""
         check_encoding(self.encoding)
         if self.mode not in ("file", "line", "paragraph"):
             raise ValueError(f"mode must be 'file', 'line' or 'paragraph', not {self.mode!r}")
-        for corpus_file in iter_corpus_files(self.path):
+        for corpus_file in iter_corpus_files(self.path, skip=skip):
             if corpus_file.error is not None:
                 yield Rejected(corpus_file.source, None, corpus_file.error)
             elif self.mode == "file":

@@ -7,6 +7,7 @@ ledger (`pipeline.ledger`) that says which of them are committed.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -33,15 +34,50 @@ def collect_garbage(run_dir: Path, ledger: Ledger) -> int:
     return removed
 
 
+def file_stat(path: Path) -> dict[str, int | None]:
+    """`size` and `mtime_ns` of a part file as recorded at commit (None when it cannot be read).
+
+    The link itself is looked at, never its target: a part replaced by a symbolic link
+    does not match its recorded stat, so it is checked in full.
+    """
+    try:
+        stat = os.lstat(path)
+    except OSError:
+        return {"size": None, "mtime_ns": None}
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _stat_inside(run_dir: Path, relative: str) -> dict[str, int | None]:
+    path = inside(run_dir, relative)
+    return file_stat(path) if path is not None else {"size": None, "mtime_ns": None}
+
+
 def verify_parts(run_dir: Path, ledger: Ledger) -> list[dict[str, Any]]:
-    """Check every committed part against its SHA-256; forget damaged ones (their items are redone)."""
+    """Check the committed parts; forget damaged ones (their items are processed again).
+
+    A part whose size and modification time are those recorded at its commit is taken
+    as intact; any other is hashed and compared with its recorded SHA-256. So a run
+    costs a `stat` per part, not a read of the whole dataset, and a part written to
+    (truncated, patched, replaced) since its commit is always hashed.
+    """
     damaged: dict[str, int] = {}
     for part in ledger.all_parts():
-        path = inside(run_dir, part["path"])
         if part["stem"] in damaged:
             continue
+        relative = Path(part["path"])
+        if relative.is_absolute() or ".." in relative.parts:
+            damaged[part["stem"]] = 0
+            continue
+        recorded = {"size": part["size"], "mtime_ns": part["mtime_ns"]}
+        current = file_stat(run_dir / relative)
+        if recorded["size"] is not None and current == recorded:
+            continue
+        path = inside(run_dir, relative)  # resolves links: only for the parts read in full
         if path is None or sha256_file(path) != part["sha256"]:
             damaged[part["stem"]] = 0
+        elif current["size"] is not None and current["mtime_ns"] is not None:
+            # intact (a copied folder, a restored backup, an older ledger): trust this stat from now on
+            ledger.record_part_stat(part["path"], current["size"], current["mtime_ns"])
     report = []
     for stem in damaged:
         files = [p["path"] for p in ledger.all_parts() if p["stem"] == stem]
@@ -92,6 +128,7 @@ def apply_sources(
                     "format": fmt,
                     "sha256": write_documents(target, docs, fmt),
                     "documents": len(docs),
+                    **file_stat(target),
                 }
             )
         ledger.replace_part(run, stem, new_parts)
@@ -104,6 +141,7 @@ def apply_sources(
 
 
 def commit_shard(
+    run_dir: Path,
     ledger: Ledger,
     run: int,
     result: ShardResult,
@@ -127,6 +165,7 @@ def commit_shard(
                     "format": fmt,
                     "sha256": info["sha256"],
                     "documents": len(part["ids"]),
+                    **_stat_inside(run_dir, info["path"]),
                 }
             )
     quarantine = result.files.get("quarantine")
@@ -140,6 +179,7 @@ def commit_shard(
                 "format": "quarantine",
                 "sha256": quarantine["sha256"],
                 "documents": result.quarantined,
+                **_stat_inside(run_dir, quarantine["path"]),
             }
         )
     seen = []

@@ -13,8 +13,13 @@ next run deletes part files that were never committed and processes their items 
 The same story in several feeds is kept once; every feed it came from is listed in
 `meta["sources"]` (parts are rewritten when a story turns up in another feed later).
 
+Readers of files (feeds, html, jsonl, text, csv) skip whole input files whose content a
+finished run read in full (same path, same SHA-256): an hourly fetch that leaves most
+feeds unchanged parses only the changed ones. Their items still count as read.
+
 Counts: `in = out + quarantined + skipped_seen`, where `skipped_seen` counts items seen by
-an earlier run or earlier in this run (the same id in another feed).
+an earlier run (including every item of an unchanged file) or earlier in this run (the
+same id in another feed).
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ class _Intake:
         self.extra_sources: dict[tuple[str, str], None] = {}  # (key, source), ordered
         self.keys: deque[tuple[str, bool]] = deque()  # (key, is_document), in shard order
         self.files_read: dict[str, str] = {}  # input file -> sha256, when the reader reports files
+        self.items_per_file: dict[str, int] = {}  # input file -> items read from it
         self.counts = {
             "in": 0,
             "seen_earlier_runs": 0,
@@ -71,14 +77,27 @@ class _Intake:
         }
 
     def skip_file(self, path: Path) -> bool:
-        """For readers that can skip whole files: skip one whose content a finished run read in full."""
+        """For readers that can skip whole files: skip one whose content a finished run read in full.
+
+        The items of a skipped file count as read and as seen by an earlier run.
+        """
+        source = path.as_posix()
         sha = sha256_file(path)
-        if sha is not None and self.ledger.file_sha256(str(path)) == sha:
+        if sha is None:
+            return False
+        known = self.ledger.read_file(source)
+        if known is not None and known[0] == sha:
             self.counts["files_unchanged"] += 1
+            self.counts["in"] += known[1]
+            self.counts["seen_earlier_runs"] += known[1]
             return True
-        if sha is not None:
-            self.files_read[str(path)] = sha
+        self.files_read[source] = sha
+        self.items_per_file[source] = 0
         return False
+
+    def files_read_in_full(self) -> list[tuple[str, str, int]]:
+        """(path, sha256, items) of every input file this run read."""
+        return [(p, sha, self.items_per_file[p]) for p, sha in self.files_read.items()]
 
     def new_items(self, items: Iterator[Document | Rejected]) -> Iterator[Document | Rejected]:
         """Yield only items whose key no run has committed and this run has not met yet."""
@@ -86,6 +105,9 @@ class _Intake:
             self.counts["in"] += 1
             key = item_key(item)
             source = str(item.meta.get("source", "")) if isinstance(item, Document) else ""
+            origin = source if isinstance(item, Document) else item.source
+            if origin in self.items_per_file:
+                self.items_per_file[origin] += 1
             if key in self.sources:
                 self.counts["repeated_this_run"] += 1
                 if source and source != self.sources[key]:
@@ -142,10 +164,10 @@ def run_incremental(
         rewritten = apply_sources(run_dir, ledger, run_no, formats, rewrite_counter)
 
         intake = _Intake(ledger)
-        read_skipping = getattr(reader, "read_skipping", None)
-        items = read_skipping(intake.skip_file) if read_skipping is not None else reader.read()
-        if corpus["limit"] is not None:
-            items = itertools.islice(items, corpus["limit"])
+        if corpus["limit"] is None:
+            items = reader.read_skipping(intake.skip_file)
+        else:  # a partial read: no file is skipped, and none is recorded as read in full
+            items = itertools.islice(reader.read(), corpus["limit"])
         manifest: dict[str, Any] = {
             "manifest_version": MANIFEST_VERSION,
             "name": config["name"],
@@ -215,7 +237,7 @@ def run_incremental(
             with executor:
                 for result in executor.run(tasks()):
                     counters["out"] += commit_shard(
-                        ledger, run_no, result, pending.pop(result.index), intake.sources
+                        run_dir, ledger, run_no, result, pending.pop(result.index), intake.sources
                     )
                     entry = result.to_manifest()
                     entry["parts"] = [p["stem"] for p in result.extra.get("parts", [])]
@@ -236,7 +258,7 @@ def run_incremental(
         part_hashes = ledger.part_hashes()
         complete = not counters["stopped"]
         if complete:
-            files = intake.files_read.items() if corpus["limit"] is None else ()
+            files = intake.files_read_in_full() if corpus["limit"] is None else ()
             ledger.finish_run(run_no, datetime.now(UTC).isoformat(), files)
 
     write_quarantine(run_dir, quarantine_files)

@@ -4,10 +4,12 @@
 
 - `seen`: every item key processed so far (a document id, or a key for a rejected item),
   whether it was written (`doc`) or quarantined, and the part holding the document;
-- `parts`: the committed part files (documents by partition, quarantine) with SHA-256;
+- `parts`: the committed part files (documents by partition, quarantine) with SHA-256,
+  size and modification time (a part whose size and time are unchanged is not re-hashed);
 - `sources`: every source (feed file) each document was seen in, in order; rows not yet
   reflected in the document's part are `applied = 0`;
-- `files`: content hashes of input files whose items were all committed by a finished run;
+- `files`: content hashes of input files whose items were all committed by a finished run,
+  with how many items each held (so a run that skips an unchanged file still counts them);
 - `runs`: one row per run.
 
 Part files are written first and committed afterwards in one transaction, so a killed
@@ -24,7 +26,7 @@ from typing import Any
 __all__ = ["Ledger", "LEDGER_NAME"]
 
 LEDGER_NAME = "ledger.sqlite"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -36,11 +38,13 @@ CREATE TABLE IF NOT EXISTS seen(
 CREATE INDEX IF NOT EXISTS seen_stem ON seen(stem);
 CREATE TABLE IF NOT EXISTS parts(
     path TEXT PRIMARY KEY, stem TEXT NOT NULL, base TEXT NOT NULL, partition TEXT NOT NULL,
-    format TEXT NOT NULL, sha256 TEXT NOT NULL, documents INTEGER NOT NULL, run INTEGER NOT NULL);
+    format TEXT NOT NULL, sha256 TEXT NOT NULL, documents INTEGER NOT NULL, run INTEGER NOT NULL,
+    size INTEGER, mtime_ns INTEGER);
 CREATE INDEX IF NOT EXISTS parts_stem ON parts(stem);
 CREATE TABLE IF NOT EXISTS sources(
     key TEXT NOT NULL, source TEXT NOT NULL, applied INTEGER NOT NULL, PRIMARY KEY(key, source));
-CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, run INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS files(
+    path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, run INTEGER NOT NULL, items INTEGER);
 """
 
 _CHUNK = 500
@@ -68,6 +72,16 @@ class Ledger:
                 "INSERT OR IGNORE INTO info(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
             )
             row = connection.execute("SELECT value FROM info WHERE key = 'schema'").fetchone()
+            if row[0] == "1":  # schema 1 kept no item counts: its file rows cannot be skipped
+                with connection:
+                    connection.execute("BEGIN IMMEDIATE")
+                    connection.execute("ALTER TABLE files ADD COLUMN items INTEGER")
+                    connection.execute("ALTER TABLE parts ADD COLUMN size INTEGER")
+                    connection.execute("ALTER TABLE parts ADD COLUMN mtime_ns INTEGER")
+                    connection.execute(
+                        "UPDATE info SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,)
+                    )
+                row = (SCHEMA_VERSION,)
         except BaseException:
             connection.close()
             raise
@@ -115,13 +129,13 @@ class Ledger:
         )
         return list(dict.fromkeys(r[0] for r in rows))
 
-    def finish_run(self, run: int, finished: str, files: Iterable[tuple[str, str]]) -> None:
-        """Mark a run complete and record the hashes of the input files it read in full."""
+    def finish_run(self, run: int, finished: str, files: Iterable[tuple[str, str, int]]) -> None:
+        """Mark a run complete; record each input file it read in full as (path, sha256, items)."""
         with self.connection:
             self.connection.execute("BEGIN IMMEDIATE")
             self.connection.executemany(
-                "INSERT OR REPLACE INTO files(path, sha256, run) VALUES (?, ?, ?)",
-                [(path, sha, run) for path, sha in files],
+                "INSERT OR REPLACE INTO files(path, sha256, run, items) VALUES (?, ?, ?, ?)",
+                [(path, sha, run, items) for path, sha, items in files],
             )
             self.connection.execute(
                 "UPDATE runs SET finished = ?, status = 'complete' WHERE run = ?", (finished, run)
@@ -140,10 +154,12 @@ class Ledger:
             self._query("SELECT 1 FROM sources WHERE key = ? AND source = ?", (key, source))
         )
 
-    def file_sha256(self, path: str) -> str | None:
-        """The recorded hash of an input file read in full by a finished run, or None."""
-        row = self._query("SELECT sha256 FROM files WHERE path = ?", (path,))
-        return row[0][0] if row else None
+    def read_file(self, path: str) -> tuple[str, int] | None:
+        """(sha256, items) of an input file a finished run read in full, or None when unknown."""
+        row = self._query("SELECT sha256, items FROM files WHERE path = ?", (path,))
+        if not row or row[0][1] is None:
+            return None
+        return row[0][0], row[0][1]
 
     # -- commits -------------------------------------------------------------------------------
 
@@ -157,7 +173,7 @@ class Ledger:
         """Commit one processed shard atomically: its part files, seen keys and sources.
 
         `seen`: (key, kind, stem); `parts`: dicts with path, stem, base, partition, format,
-        sha256, documents; `sources`: (key, source, applied).
+        sha256, documents and optionally size, mtime_ns; `sources`: (key, source, applied).
         """
         with self.connection:
             self.connection.execute("BEGIN IMMEDIATE")
@@ -180,10 +196,18 @@ class Ledger:
 
     def _insert_parts(self, run: int, parts: Iterable[dict[str, Any]]) -> None:
         self.connection.executemany(
-            "INSERT OR REPLACE INTO parts(path, stem, base, partition, format, sha256, documents, run)"
-            " VALUES (:path, :stem, :base, :partition, :format, :sha256, :documents, :run)",
-            [{**part, "run": run} for part in parts],
+            "INSERT OR REPLACE INTO parts"
+            "(path, stem, base, partition, format, sha256, documents, run, size, mtime_ns) VALUES"
+            " (:path, :stem, :base, :partition, :format, :sha256, :documents, :run, :size, :mtime_ns)",
+            [{"size": None, "mtime_ns": None, **part, "run": run} for part in parts],
         )
+
+    def record_part_stat(self, path: str, size: int, mtime_ns: int) -> None:
+        """Record the size and time of a committed part whose content was checked against its hash."""
+        with self.connection:
+            self.connection.execute(
+                "UPDATE parts SET size = ?, mtime_ns = ? WHERE path = ?", (size, mtime_ns, path)
+            )
 
     # -- sources not yet in their parts --------------------------------------------------------
 
@@ -259,9 +283,10 @@ class Ledger:
     # -- listings ------------------------------------------------------------------------------
 
     def all_parts(self) -> list[dict[str, Any]]:
-        """Every committed part file (documents and quarantine) with its recorded hash."""
-        rows = self._query("SELECT path, stem, format, sha256 FROM parts ORDER BY base, path")
-        return [dict(zip(("path", "stem", "format", "sha256"), r, strict=True)) for r in rows]
+        """Every committed part file (documents and quarantine): path, stem, format, sha256, size, mtime_ns."""
+        names = ("path", "stem", "format", "sha256", "size", "mtime_ns")
+        rows = self._query(f"SELECT {', '.join(names)} FROM parts ORDER BY base, path")
+        return [dict(zip(names, r, strict=True)) for r in rows]
 
     def committed_paths(self) -> set[str]:
         """Paths (relative to the run folder) of every committed part file."""

@@ -8,7 +8,8 @@ behaves exactly like the original.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from .document import Document, Rejected
@@ -92,6 +93,17 @@ class Reader:
     def read(self) -> Iterator[Document | Rejected]:
         """Yield documents and rejected items in a stable order."""
         raise NotImplementedError
+
+    def read_skipping(self, skip: Callable[[Path], bool] | None) -> Iterator[Document | Rejected]:
+        """Like `read()`, but a reader of files leaves out each file for which `skip(path)` is true.
+
+        Incremental runs pass a `skip` that is true for input files unchanged since a
+        finished run, and count those files' items from the ledger. A reader must call
+        `skip` once per file, before reading it, and give every item of that file
+        `meta["source"]` (or `Rejected.source`) equal to `path.as_posix()`. The default
+        reads everything.
+        """
+        return self.read()
 
     def __iter__(self) -> Iterator[Document | Rejected]:
         return self.read()

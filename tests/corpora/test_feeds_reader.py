@@ -237,6 +237,22 @@ def test_relative_links_are_not_resolved_against_anything(tmp_path, split, no_ne
     assert doc.text == "Relative\n\nMore here."
 
 
+def test_active_content_in_items_is_dropped_and_nothing_is_fetched(tmp_path, split, no_network):
+    (tmp_path / "active.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>A</title><item><title>Active</title>'
+        "<description>&lt;script&gt;document.write('stolen')&lt;/script&gt;"
+        "&lt;style&gt;p {color: red}&lt;/style&gt;"
+        '&lt;p onclick="steal()"&gt;The &lt;b&gt;story&lt;/b&gt; itself.&lt;/p&gt;'
+        '&lt;iframe src="http://tracker.example/"&gt;frame text&lt;/iframe&gt;'
+        '&lt;img src="http://tracker.example/pixel.gif"&gt;'
+        "</description></item></channel></rss>"
+    )
+
+    (doc,), _ = split(FeedReader(path=str(tmp_path)).read())
+
+    assert doc.text == "Active\n\nThe story itself."
+
+
 def test_size_cap_and_gzip_content(tmp_path, split, samples):
     feed = (samples / "sample_feed.xml").read_bytes()
     (tmp_path / "plain.xml").write_bytes(feed)

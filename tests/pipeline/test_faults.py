@@ -378,8 +378,19 @@ def test_shard_with_one_flipped_bit_is_detected_and_recomputed(tmp_path, lee_tex
     assert [d.to_dict() for d in read_documents(again.run_dir)] == expected
 
 
+def _truncate(blob: bytes) -> bytes:
+    return blob[:200]
+
+
+def _flip_one_bit(blob: bytes) -> bytes:
+    data = bytearray(blob)
+    data[len(data) // 2] ^= 0x20
+    return bytes(data)
+
+
+@pytest.mark.parametrize("damage", [_truncate, _flip_one_bit])
 def test_damaged_part_of_an_incremental_dataset_is_dropped_and_its_items_redone(
-    tmp_path, lee_texts
+    tmp_path, lee_texts, damage
 ):
     corpus = write_jsonl(tmp_path / "docs.jsonl", lee_texts[:60])
     config = make_config(
@@ -388,7 +399,7 @@ def test_damaged_part_of_an_incremental_dataset_is_dropped_and_its_items_redone(
     first = run(config)
     expected = sorted(d.id for d in read_documents(first.run_dir))
     part = sorted((first.run_dir / "documents").rglob("part-*.parquet"))[1]
-    part.write_bytes(part.read_bytes()[:200])
+    part.write_bytes(damage(part.read_bytes()))
     again = run(config)
     dropped = again.manifest["dataset"]["damaged_parts_dropped"]
     assert len(dropped) == 1 and dropped[0]["documents"] == again.counts["out"] > 0

@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import orjson
 import pytest
 
-from corpora._files import iter_corpus_files
-from corpora.feeds import FEED_SUFFIXES, FeedReader
-from pipeline import Document, Rejected, register
+from corpora.feeds import FeedReader
 from pipeline.config import resolve_config
 from pipeline.runner import RunError, run
 from pipeline.store import read_documents
 
 STAGES = [{"normalize": {}}, {"tokenize": {"backend": "regex"}}, {"sentences": {}}]
-
-
-@register("reader", "test-feeds-skipping")
-class SkippingFeedReader(FeedReader):
-    """The feeds reader plus `read_skipping`: files the engine reports unchanged are not parsed."""
-
-    def read_skipping(self, skip: Callable[[Path], bool]) -> Iterator[Document | Rejected]:
-        for corpus_file in iter_corpus_files(self.path, suffixes=FEED_SUFFIXES):
-            if corpus_file.error is not None:
-                yield Rejected(corpus_file.source, None, corpus_file.error)
-            elif not skip(corpus_file.path):
-                yield from self._read_feed(corpus_file)
 
 
 def write_feed(path: Path, items: list[tuple[str, str, str | None]]) -> Path:
@@ -146,22 +131,65 @@ def test_same_story_in_two_feeds_is_kept_once_with_both_sources(tmp_path, lee_te
     assert run(config).manifest["dataset"]["parts_rewritten_for_sources"] == 0
 
 
-def test_unchanged_feed_files_are_not_parsed_again_by_a_reader_that_can_skip(tmp_path, lee_texts):
+def test_unchanged_feed_files_are_not_parsed_again_but_their_items_are_counted(
+    tmp_path, lee_texts, monkeypatch
+):
     feeds = tmp_path / "feeds"
     for n in range(4):
         write_feed(
             feeds / f"f{n}.xml", [(f"f{n}-{i}", lee_texts[n * 20 + i], day(i)) for i in range(20)]
         )
-    config = make_config(tmp_path, feeds, reader="test-feeds-skipping")
+    config = make_config(tmp_path, feeds)
     first = run(config)
     assert first.manifest["input_files"] == {"read": 4, "unchanged_skipped": 0}
+
+    parsed: list[str] = []
+    read_feed = FeedReader._read_feed
+    monkeypatch.setattr(
+        FeedReader,
+        "_read_feed",
+        lambda self, corpus_file: (
+            parsed.append(corpus_file.path.name) or read_feed(self, corpus_file)
+        ),
+    )
     second = run(config)
+    assert parsed == []
     assert second.manifest["input_files"] == {"read": 0, "unchanged_skipped": 4}
-    assert second.counts == {"in": 0, "out": 0, "quarantined": 0, "skipped_seen": 0}
+    assert second.counts == {"in": 80, "out": 0, "quarantined": 0, "skipped_seen": 80}
+    assert second.manifest["seen_before"] == {"earlier_runs": 80, "this_run": 0}
+
     write_feed(feeds / "f2.xml", [(f"f2-{i}", lee_texts[40 + i], day(i)) for i in range(22)])
     third = run(config)
+    assert parsed == ["f2.xml"]
     assert third.manifest["input_files"] == {"read": 1, "unchanged_skipped": 3}
-    assert third.counts == {"in": 22, "out": 2, "quarantined": 0, "skipped_seen": 20}
+    assert third.counts == {"in": 82, "out": 2, "quarantined": 0, "skipped_seen": 80}
+    assert sorted(ids(third.run_dir)) == sorted(
+        [f"f{n}-{i}" for n in (0, 1, 3) for i in range(20)] + [f"f2-{i}" for i in range(22)]
+    )
+
+    # a run limited to the first items reads files partially: it neither skips nor records them
+    limited = {**config, "corpus": {**config["corpus"], "limit": 30}}
+    assert run(limited).manifest["input_files"] == {"read": 0, "unchanged_skipped": 0}
+    assert run(config).manifest["input_files"] == {"read": 0, "unchanged_skipped": 4}
+
+
+def test_a_schema_1_ledger_is_upgraded_and_its_files_are_read_again(tmp_path, lee_texts):
+    import sqlite3
+
+    from pipeline.ledger import LEDGER_NAME
+
+    feeds = tmp_path / "feeds"
+    write_feed(feeds / "world.xml", [(f"w{i}", lee_texts[i], day(i)) for i in range(10)])
+    config = make_config(tmp_path, feeds)
+    first = run(config)
+    with sqlite3.connect(first.run_dir / LEDGER_NAME) as db:  # what schema 1 looked like
+        for table, column in (("files", "items"), ("parts", "size"), ("parts", "mtime_ns")):
+            db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        db.execute("UPDATE info SET value = '1' WHERE key = 'schema'")
+    second = run(config)
+    assert second.manifest["input_files"] == {"read": 1, "unchanged_skipped": 0}
+    assert second.counts == {"in": 10, "out": 0, "quarantined": 0, "skipped_seen": 10}
+    assert run(config).manifest["input_files"] == {"read": 0, "unchanged_skipped": 1}
 
 
 def test_parts_a_killed_run_never_committed_are_ignored_then_removed(tmp_path, lee_texts):
