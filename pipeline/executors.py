@@ -15,15 +15,18 @@ import logging
 import multiprocessing
 import uuid
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import Any
+from typing import Any, TypeVar
 
 from .shards import ShardResult, ShardTask, process_shard
 
 __all__ = ["make_executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "ExecutorError"]
 
 logger = logging.getLogger(__name__)
+
+P = TypeVar("P")
+R = TypeVar("R")
 
 
 class ExecutorError(RuntimeError):
@@ -45,6 +48,11 @@ class SerialExecutor:
         """Yield each shard's result as soon as it is done."""
         for task in tasks:
             yield process_shard(task)
+
+    def map(self, function: Callable[[P], R], payloads: Iterable[P]) -> Iterator[R]:
+        """Yield `function(payload)` for each payload, in order."""
+        for payload in payloads:
+            yield function(payload)
 
 
 class ProcessExecutor:
@@ -145,6 +153,26 @@ class ProcessExecutor:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._start_pool()
             retry.extend(lost)
+
+    def map(self, function: Callable[[P], R], payloads: Iterable[P]) -> Iterator[R]:
+        """Yield `function(payload)` for each payload, in order, `2 × workers` in flight.
+
+        `function` must be a module-level function (it is pickled by reference). A dead
+        worker stops the map with `ExecutorError`; what it computes is redone by the next run.
+        """
+        from concurrent.futures.process import BrokenProcessPool
+
+        assert self._pool is not None, "use the executor as a context manager"
+        pool = self._pool
+        try:
+            yield from _ordered(lambda p: pool.submit(function, p), payloads, 2 * self.workers)
+        except BrokenProcessPool:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._start_pool()
+            raise ExecutorError(
+                f"a worker process died while running {function.__name__}; finished shards are "
+                "kept: run again to resume"
+            ) from None
 
 
 class DaskExecutor:
@@ -256,6 +284,36 @@ class DaskExecutor:
         return self._client.submit(
             process_shard, task, pure=False, key=f"shard-{task.index:05d}-{uuid.uuid4().hex[:8]}"
         )
+
+    def map(self, function: Callable[[P], R], payloads: Iterable[P]) -> Iterator[R]:
+        """Yield `function(payload)` for each payload, in order: one Dask task per payload,
+        `2 × workers` in flight. Workers that keep dying stop the map with `ExecutorError`."""
+        from distributed.scheduler import KilledWorker
+
+        name = function.__name__.replace("_", "-")
+
+        def submit(payload: P) -> Any:
+            key = f"{name}-{uuid.uuid4().hex[:8]}"
+            return self._client.submit(function, payload, pure=False, key=key)
+
+        try:
+            yield from _ordered(submit, payloads, 2 * self.workers)
+        except KilledWorker as exc:
+            raise ExecutorError(
+                f"Dask workers died while running {function.__name__}; finished shards are kept: "
+                "run again to resume"
+            ) from exc
+
+
+def _ordered(submit: Callable[[P], Any], payloads: Iterable[P], limit: int) -> Iterator[Any]:
+    """Submit payloads keeping at most `limit` futures in flight; yield their results in order."""
+    pending: deque[Any] = deque()
+    for payload in payloads:
+        pending.append(submit(payload))
+        if len(pending) >= limit:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _take(iterator: Iterator[ShardTask], n: int) -> list[ShardTask]:

@@ -30,6 +30,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -149,92 +150,94 @@ def run_incremental(
     engine_key = orjson.dumps({"max_chars": corpus["max_chars"]}).decode()
     reader = build_reader(corpus)
 
-    with Ledger.open(run_dir) as ledger:
-        removed = collect_garbage(run_dir, ledger)
-        damaged = verify_parts(run_dir, ledger)
-        earlier = ledger.stage_configs()
-        if earlier and earlier[-1] != stages_key:
-            logger.warning(
-                "the stages changed since the last run: documents already in %s keep their "
-                "earlier processing; use a new output folder to process everything again",
-                run_dir,
-            )
-        run_no = ledger.begin_run(started_wall.isoformat(), stages_key)
-        rewrite_counter = itertools.count()
-        rewritten = apply_sources(run_dir, ledger, run_no, formats, rewrite_counter)
+    # The executor stays open after the stages: the corpus learners reduce over its workers.
+    with ExitStack() as executor_scope:
+        with Ledger.open(run_dir) as ledger:
+            removed = collect_garbage(run_dir, ledger)
+            damaged = verify_parts(run_dir, ledger)
+            earlier = ledger.stage_configs()
+            if earlier and earlier[-1] != stages_key:
+                logger.warning(
+                    "the stages changed since the last run: documents already in %s keep their "
+                    "earlier processing; use a new output folder to process everything again",
+                    run_dir,
+                )
+            run_no = ledger.begin_run(started_wall.isoformat(), stages_key)
+            rewrite_counter = itertools.count()
+            rewritten = apply_sources(run_dir, ledger, run_no, formats, rewrite_counter)
 
-        intake = _Intake(ledger)
-        if corpus["limit"] is None:
-            items = reader.read_skipping(intake.skip_file)
-        else:  # a partial read: no file is skipped, and none is recorded as read in full
-            items = itertools.islice(reader.read(), corpus["limit"])
-        manifest: dict[str, Any] = {
-            "manifest_version": MANIFEST_VERSION,
-            "name": config["name"],
-            "status": "running",
-            "incremental": True,
-            "run": run_no,
-            "started": started_wall.isoformat(),
-            "documents": {"in": 0, "out": 0, "quarantined": 0, "skipped_seen": 0},
-            "versions": package_versions(),
-            "components": {name: version for name, _, version in specs},
-            "shards": [],
-        }
-        entries: dict[int, dict[str, Any]] = {}
-        pending: dict[int, list[tuple[str, bool]]] = {}
-        stage_seconds = {name: 0.0 for name, _, _ in specs}
-        counters = {"read_seconds": 0.0, "words": 0, "out": 0, "stopped": 0}
+            intake = _Intake(ledger)
+            if corpus["limit"] is None:
+                items = reader.read_skipping(intake.skip_file)
+            else:  # a partial read: no file is skipped, and none is recorded as read in full
+                items = itertools.islice(reader.read(), corpus["limit"])
+            manifest: dict[str, Any] = {
+                "manifest_version": MANIFEST_VERSION,
+                "name": config["name"],
+                "status": "running",
+                "incremental": True,
+                "run": run_no,
+                "started": started_wall.isoformat(),
+                "documents": {"in": 0, "out": 0, "quarantined": 0, "skipped_seen": 0},
+                "versions": package_versions(),
+                "components": {name: version for name, _, version in specs},
+                "shards": [],
+            }
+            entries: dict[int, dict[str, Any]] = {}
+            pending: dict[int, list[tuple[str, bool]]] = {}
+            stage_seconds = {name: 0.0 for name, _, _ in specs}
+            counters = {"read_seconds": 0.0, "words": 0, "out": 0, "stopped": 0}
 
-        def write_manifest() -> None:
-            manifest["shards"] = [entries[i] for i in sorted(entries)]
-            atomic_write(
-                run_dir / "manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
-            )
-
-        def tasks() -> Iterator[ShardTask]:
-            shard_stream = make_shards(
-                intake.new_items(iter(items)),
-                shard_size=execution["shard_size"],
-                max_chars=corpus["max_chars"],
-                limit=None,
-                engine_key=engine_key,
-            )
-            while True:
-                t0 = time.perf_counter()
-                item = next(shard_stream, None)
-                counters["read_seconds"] += time.perf_counter() - t0
-                if item is None:
-                    return
-                index, shard_items, input_hash = item
-                if should_stop is not None and should_stop():
-                    counters["stopped"] = 1
-                    intake.counts["in"] -= len(shard_items)  # read, not processed: not counted
-                    return
-                pending[index] = [intake.keys.popleft() for _ in shard_items]
-                fingerprints = stage_fingerprints(input_hash, specs)
-                yield ShardTask(
-                    index=index,
-                    items=shard_items,
-                    input_hash=input_hash,
-                    fingerprints=fingerprints,
-                    config=dict(config),
-                    run_dir=str(run_dir),
-                    cache=False,  # each run's shards are new items: a cache would only grow
-                    formats=formats,
-                    batch_size=execution["batch_size"],
-                    part_prefix=f"part-{run_no:06d}-{index:05d}",
+            def write_manifest() -> None:
+                manifest["shards"] = [entries[i] for i in sorted(entries)]
+                atomic_write(
+                    run_dir / "manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
                 )
 
-        progress.start(None)
-        executor = make_executor(
-            execution["executor"],
-            workers=execution["workers"],
-            recycle_after=execution["recycle_after"],
-            address=execution.get("address"),
-            retries=execution.get("retries", 2),
-        )
-        try:
-            with executor:
+            def tasks() -> Iterator[ShardTask]:
+                shard_stream = make_shards(
+                    intake.new_items(iter(items)),
+                    shard_size=execution["shard_size"],
+                    max_chars=corpus["max_chars"],
+                    limit=None,
+                    engine_key=engine_key,
+                )
+                while True:
+                    t0 = time.perf_counter()
+                    item = next(shard_stream, None)
+                    counters["read_seconds"] += time.perf_counter() - t0
+                    if item is None:
+                        return
+                    index, shard_items, input_hash = item
+                    if should_stop is not None and should_stop():
+                        counters["stopped"] = 1
+                        intake.counts["in"] -= len(shard_items)  # read, not processed: not counted
+                        return
+                    pending[index] = [intake.keys.popleft() for _ in shard_items]
+                    fingerprints = stage_fingerprints(input_hash, specs)
+                    yield ShardTask(
+                        index=index,
+                        items=shard_items,
+                        input_hash=input_hash,
+                        fingerprints=fingerprints,
+                        config=dict(config),
+                        run_dir=str(run_dir),
+                        cache=False,  # each run's shards are new items: a cache would only grow
+                        formats=formats,
+                        batch_size=execution["batch_size"],
+                        part_prefix=f"part-{run_no:06d}-{index:05d}",
+                    )
+
+            progress.start(None)
+            executor = make_executor(
+                execution["executor"],
+                workers=execution["workers"],
+                recycle_after=execution["recycle_after"],
+                address=execution.get("address"),
+                retries=execution.get("retries", 2),
+            )
+            try:
+                executor_scope.enter_context(executor)
                 for result in executor.run(tasks()):
                     counters["out"] += commit_shard(
                         run_dir, ledger, run_no, result, pending.pop(result.index), intake.sources
@@ -247,63 +250,63 @@ def run_incremental(
                         stage_seconds[stat["name"]] += stat["seconds"]
                     progress.advance(result.documents_in, result.words, False)
                     write_manifest()
-        finally:
-            progress.finish()
-            write_manifest()
+            finally:
+                progress.finish()
+                write_manifest()
 
-        ledger.add_sources(intake.extra_sources)
-        rewritten += apply_sources(run_dir, ledger, run_no, formats, rewrite_counter)
-        quarantine_files = ledger.quarantine_files()
-        totals = ledger.totals()
-        part_hashes = ledger.part_hashes()
-        complete = not counters["stopped"]
-        if complete:
-            files = intake.files_read_in_full() if corpus["limit"] is None else ()
-            ledger.finish_run(run_no, datetime.now(UTC).isoformat(), files)
+            ledger.add_sources(intake.extra_sources)
+            rewritten += apply_sources(run_dir, ledger, run_no, formats, rewrite_counter)
+            quarantine_files = ledger.quarantine_files()
+            totals = ledger.totals()
+            part_hashes = ledger.part_hashes()
+            complete = not counters["stopped"]
+            if complete:
+                files = intake.files_read_in_full() if corpus["limit"] is None else ()
+                ledger.finish_run(run_no, datetime.now(UTC).isoformat(), files)
 
-    write_quarantine(run_dir, quarantine_files)
-    shard_entries = [entries[i] for i in sorted(entries)]
-    quarantined = sum(e["quarantined"] for e in shard_entries)
-    counts = intake.counts
-    skipped = counts["seen_earlier_runs"] + counts["repeated_this_run"]
-    manifest["documents"] = {
-        "in": counts["in"],
-        "out": counters["out"],
-        "quarantined": quarantined,
-        "skipped_seen": skipped,
-    }
-    if counts["in"] != counters["out"] + quarantined + skipped:
-        logger.error("counts do not add up: %s", manifest["documents"])
-    manifest["seen_before"] = {
-        "earlier_runs": counts["seen_earlier_runs"],
-        "this_run": counts["repeated_this_run"],
-    }
-    manifest["input_files"] = {
-        "read": len(intake.files_read),
-        "unchanged_skipped": counts["files_unchanged"],
-    }
-    manifest["dataset"] = {
-        **totals,
-        "parts_rewritten_for_sources": rewritten,
-        "uncommitted_files_removed": removed,
-        "damaged_parts_dropped": damaged,
-    }
-    manifest["stages"] = stage_table(shard_entries, specs, stage_seconds)
-    if config.get("represent"):
-        from .learners import fit_learners
+        write_quarantine(run_dir, quarantine_files)
+        shard_entries = [entries[i] for i in sorted(entries)]
+        quarantined = sum(e["quarantined"] for e in shard_entries)
+        counts = intake.counts
+        skipped = counts["seen_earlier_runs"] + counts["repeated_this_run"]
+        manifest["documents"] = {
+            "in": counts["in"],
+            "out": counters["out"],
+            "quarantined": quarantined,
+            "skipped_seen": skipped,
+        }
+        if counts["in"] != counters["out"] + quarantined + skipped:
+            logger.error("counts do not add up: %s", manifest["documents"])
+        manifest["seen_before"] = {
+            "earlier_runs": counts["seen_earlier_runs"],
+            "this_run": counts["repeated_this_run"],
+        }
+        manifest["input_files"] = {
+            "read": len(intake.files_read),
+            "unchanged_skipped": counts["files_unchanged"],
+        }
+        manifest["dataset"] = {
+            **totals,
+            "parts_rewritten_for_sources": rewritten,
+            "uncommitted_files_removed": removed,
+            "damaged_parts_dropped": damaged,
+        }
+        manifest["stages"] = stage_table(shard_entries, specs, stage_seconds)
+        if config.get("represent"):
+            from .learners import fit_learners
 
-        manifest["represent"] = fit_learners(config, run_dir, part_hashes)
-    elapsed = time.perf_counter() - t_start
-    manifest["timings"] = {
-        "total_seconds": round(elapsed, 4),
-        "read_seconds": round(counters["read_seconds"], 4),
-        "stage_seconds": {k: round(v, 4) for k, v in stage_seconds.items()},
-        "documents_per_second": round(counts["in"] / elapsed, 2) if elapsed else None,
-        "words_per_second": round(counters["words"] / elapsed, 2) if elapsed else None,
-        "shards_computed": len(shard_entries),
-        "shards_reused": 0,
-    }
-    manifest["status"] = "complete" if complete else "stopped"
-    manifest["finished"] = datetime.now(UTC).isoformat()
-    write_manifest()
-    return RunResult(run_dir, manifest)
+            manifest["represent"] = fit_learners(config, run_dir, part_hashes, executor)
+        elapsed = time.perf_counter() - t_start
+        manifest["timings"] = {
+            "total_seconds": round(elapsed, 4),
+            "read_seconds": round(counters["read_seconds"], 4),
+            "stage_seconds": {k: round(v, 4) for k, v in stage_seconds.items()},
+            "documents_per_second": round(counts["in"] / elapsed, 2) if elapsed else None,
+            "words_per_second": round(counters["words"] / elapsed, 2) if elapsed else None,
+            "shards_computed": len(shard_entries),
+            "shards_reused": 0,
+        }
+        manifest["status"] = "complete" if complete else "stopped"
+        manifest["finished"] = datetime.now(UTC).isoformat()
+        write_manifest()
+        return RunResult(run_dir, manifest)

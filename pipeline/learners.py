@@ -1,9 +1,16 @@
 """Corpus learners (`represent:`): fitted on the processed documents of a run, after the stages.
 
-Each learner reads the run's document shards as a restartable stream (it may make several
-passes; the corpus is never loaded as a list), then saves itself and exports its corpus-level
-artifacts into `RUN/represent/NAME/`. A learner whose input shards and parameters are
-unchanged since the last run is skipped.
+A learner whose statistics add up over documents (vocabulary, document frequencies:
+`bow`, `onehot`, `tfidf`) is fitted as a reduction across shards: each shard file is
+counted by a task on the run's executor (a Dask or process worker), the counts are
+merged here, and the corpus matrix is built shard by shard the same way. Such a
+learner offers `reduces_across_shards()`, `shard_statistics(docs)`,
+`merge_statistics(a, b)`, `fit_statistics(stats)`, `shard_matrix(docs)` and
+`export_shards(matrices, folder)`. Any other learner (Word2Vec, GloVe, ...) reads the
+run's shards as a restartable stream in this process (it may make several passes; the
+corpus is never loaded as a list). Each saves itself and its corpus-level artifacts
+into `RUN/represent/NAME/`; one whose input shards and parameters are unchanged since
+the last run is skipped.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +27,9 @@ import orjson
 
 from . import registry
 from .document import Document
-from .store import atomic_write, read_documents
+from .store import atomic_write, document_files, read_documents, read_shard
 
-__all__ = ["RunCorpus", "fit_learners"]
+__all__ = ["LearnerShard", "RunCorpus", "fit_learners", "shard_matrix", "shard_statistics"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +44,51 @@ class RunCorpus:
         return read_documents(self.run_dir)
 
 
+@dataclass(frozen=True)
+class LearnerShard:
+    """One learner's work on one shard file: plain data a worker rebuilds the learner from."""
+
+    learner: str
+    params: dict[str, Any]
+    run_dir: str
+    path: str  # the shard file, relative to run_dir
+    fitted: str | None = None  # the fitted learner's folder (for `shard_matrix`)
+    key: str = ""  # the fit's fingerprint: workers keep one loaded learner per key
+
+
+def shard_statistics(task: LearnerShard) -> Any:
+    """(worker) The learner's mergeable statistics of one shard file."""
+    registry.load_plugins()
+    learner = registry.lookup("represent", task.learner)(**task.params)
+    return learner.shard_statistics(read_shard(Path(task.run_dir) / task.path))
+
+
+_FITTED: dict[str, Any] = {}
+
+
+def shard_matrix(task: LearnerShard) -> Any:
+    """(worker) The fitted learner's (document ids, matrix rows) of one shard file."""
+    learner = _FITTED.get(task.key)
+    if learner is None:
+        registry.load_plugins()
+        cls = registry.lookup("represent", task.learner)
+        learner = cls.load(task.fitted)
+        _FITTED.clear()  # one fitted learner per worker at a time
+        _FITTED[task.key] = learner
+    return learner.shard_matrix(read_shard(Path(task.run_dir) / task.path))
+
+
 def fit_learners(
-    config: Mapping[str, Any], run_dir: Path, shard_fingerprints: list[str]
+    config: Mapping[str, Any],
+    run_dir: Path,
+    shard_fingerprints: list[str],
+    executor: Any | None = None,
 ) -> dict[str, Any]:
-    """Fit, save and export every learner in `config["represent"]`; return per-learner manifest rows."""
+    """Fit, save and export every learner in `config["represent"]`; return per-learner manifest rows.
+
+    With an `executor` (any of `pipeline.executors`), learners that reduce across shards
+    count and transform each shard file as a task on it; without one, in this process.
+    """
     rows: dict[str, Any] = {}
     corpus = RunCorpus(run_dir)
     for name, params in (config.get("represent") or {}).items():
@@ -56,17 +105,48 @@ def fit_learners(
             continue
         t0 = time.perf_counter()
         learner = cls(**params)
-        learner.fit(corpus)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        learner.save(out_dir)
-        export = getattr(learner, "export", None)
-        if export is not None:
-            export(corpus, out_dir)
+        reduce = getattr(learner, "reduces_across_shards", None)
+        row: dict[str, Any] = {"path": str(out_dir.relative_to(run_dir)), "reused": False}
+        if reduce is not None and reduce():
+            files = document_files(run_dir)
+            _fit_across_shards(learner, name, params, run_dir, files, out_dir, key, executor)
+            row["shards_reduced"] = len(files)
+        else:
+            learner.fit(corpus)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            learner.save(out_dir)
+            export = getattr(learner, "export", None)
+            if export is not None:
+                export(corpus, out_dir)
         atomic_write(stamp, key.encode())
-        rows[name] = {
-            "path": str(out_dir.relative_to(run_dir)),
-            "reused": False,
-            "seconds": round(time.perf_counter() - t0, 4),
-        }
-        logger.info("fitted %s in %.2f s", name, rows[name]["seconds"])
+        row["seconds"] = round(time.perf_counter() - t0, 4)
+        rows[name] = row
+        logger.info("fitted %s in %.2f s", name, row["seconds"])
     return rows
+
+
+def _fit_across_shards(
+    learner: Any,
+    name: str,
+    params: Mapping[str, Any],
+    run_dir: Path,
+    files: list[str],
+    out_dir: Path,
+    key: str,
+    executor: Any | None,
+) -> None:
+    """Map `shard_statistics` over the shard files, merge, fit; then map `shard_matrix` to export."""
+    from .executors import SerialExecutor
+
+    executor = executor or SerialExecutor()
+    tasks = [LearnerShard(name, dict(params), str(run_dir), path) for path in files]
+    merged = None
+    for stats in executor.map(shard_statistics, tasks):
+        merged = stats if merged is None else learner.merge_statistics(merged, stats)
+    if merged is None:
+        merged = learner.shard_statistics([])
+    learner.fit_statistics(merged)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    learner.save(out_dir)
+    fitted = [LearnerShard(name, {}, str(run_dir), t.path, str(out_dir), key) for t in tasks]
+    learner.export_shards(executor.map(shard_matrix, fitted), out_dir)

@@ -17,6 +17,7 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -297,41 +298,50 @@ def _run_locked(
         retries=execution.get("retries", 2),
     )
     finished = False
+    # The executor stays open after the stages: the corpus learners reduce over its workers.
+    executor_scope = ExitStack()
     try:
-        with executor:
-            for result in executor.run(tasks()):
-                record(result)
+        executor_scope.enter_context(executor)
+        for result in executor.run(tasks()):
+            record(result)
         finished = True
+    except BaseException:
+        executor_scope.close()
+        raise
     finally:
         progress.finish()
         try:
             write_manifest(force=True)
         except OSError as exc:  # a full disk: keep the error that stopped the run
             if finished:
+                executor_scope.close()
                 raise
             logger.warning("could not update %s: %s", manifest_path, exc.strerror)
 
-    n_shards = max(seen_indices) + 1 if seen_indices else 0
-    for index in [i for i in recorded if i >= n_shards]:
-        for info in recorded.pop(index).get("files", {}).values():
-            path = inside(run_dir, info["path"])
-            if path is not None:
-                path.unlink(missing_ok=True)
-    _remove_unrecorded_shards(run_dir, n_shards)
+    with executor_scope:
+        n_shards = max(seen_indices) + 1 if seen_indices else 0
+        for index in [i for i in recorded if i >= n_shards]:
+            for info in recorded.pop(index).get("files", {}).values():
+                path = inside(run_dir, info["path"])
+                if path is not None:
+                    path.unlink(missing_ok=True)
+        _remove_unrecorded_shards(run_dir, n_shards)
 
-    entries = [recorded[i] for i in sorted(recorded)]
-    docs_in = sum(e["in"] for e in entries)
-    docs_out = sum(e["out"] for e in entries)
-    docs_quarantined = sum(e["quarantined"] for e in entries)
-    manifest["documents"] = {"in": docs_in, "out": docs_out, "quarantined": docs_quarantined}
-    manifest["stages"] = stage_table(entries, specs, stage_seconds)
-    write_quarantine(
-        run_dir, [e["files"]["quarantine"]["path"] for e in entries if "quarantine" in e["files"]]
-    )
-    if config.get("represent"):
-        from .learners import fit_learners
+        entries = [recorded[i] for i in sorted(recorded)]
+        docs_in = sum(e["in"] for e in entries)
+        docs_out = sum(e["out"] for e in entries)
+        docs_quarantined = sum(e["quarantined"] for e in entries)
+        manifest["documents"] = {"in": docs_in, "out": docs_out, "quarantined": docs_quarantined}
+        manifest["stages"] = stage_table(entries, specs, stage_seconds)
+        write_quarantine(
+            run_dir,
+            [e["files"]["quarantine"]["path"] for e in entries if "quarantine" in e["files"]],
+        )
+        if config.get("represent"):
+            from .learners import fit_learners
 
-        manifest["represent"] = fit_learners(config, run_dir, [e["fingerprint"] for e in entries])
+            fingerprints = [e["fingerprint"] for e in entries]
+            manifest["represent"] = fit_learners(config, run_dir, fingerprints, executor)
     elapsed = time.perf_counter() - t_start
     manifest["timings"] = {
         "total_seconds": round(elapsed, 4),

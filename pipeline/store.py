@@ -277,3 +277,21 @@ class CacheStore:
         )
         header = hashlib.sha256(payload).hexdigest().encode("ascii")
         atomic_write(self.path(fingerprint), header + b"\n" + payload)
+
+
+def document_files(run_dir: Path) -> list[str]:
+    """The document files of a local run folder, relative to it, in the order `read_documents` reads them.
+
+    Shards (`documents/shard-*`, Parquet when there is any) or, for an incremental dataset,
+    the committed parts its ledger lists (paths leaving the folder are left out).
+    """
+    root = Path(run_dir)
+    if (root / "ledger.sqlite").is_file():
+        from .ledger import Ledger
+
+        with Ledger.open_readonly(root) as ledger:
+            paths = ledger.document_files()
+        return [rel for rel in paths if inside(root, rel) is not None]
+    folder = root / "documents"
+    shards = sorted(folder.glob("shard-*.parquet")) or sorted(folder.glob("shard-*.jsonl"))
+    return [shard.relative_to(root).as_posix() for shard in shards]

@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from .persist import read_json, read_learner, write_json, write_learner
 from .phrases import frozen_phrases, phrases_to_json, train_phrases
+from .termstats import TermStatistics, vocabulary_from_statistics
 from .tokens import EmptyVocabularyError, TokenSelection
 
 __all__ = ["TermLearner", "make_terms"]
@@ -133,22 +134,69 @@ class TermLearner(TokenSelection, TransformerMixin, BaseEstimator):
         try:
             counts = counter.fit_transform(self._term_lists(corpus, lengths))
         except ValueError as exc:
-            if sum(lengths) == 0:
-                raise EmptyVocabularyError(
-                    f"{self.name}: no terms left after token selection "  # type: ignore[attr-defined]
-                    f"(field={self.field!r}, drop_stop={self.drop_stop}, drop_punct={self.drop_punct}) "
-                    f"in {len(lengths)} documents: keep stop words or punctuation, or check the tokenize stage"
-                ) from None
-            if "no terms remain" in str(exc) or "max_df corresponds" in str(exc):
-                raise EmptyVocabularyError(
-                    f"{self.name}: no term passes the vocabulary limits (min_df={self.min_df!r}, "  # type: ignore[attr-defined]
-                    f"max_df={self.max_df!r}) over {len(lengths)} documents: lower min_df or raise max_df"
-                ) from None
-            raise
+            raise self._vocabulary_error(exc, sum(lengths), len(lengths)) from None
         self.vocabulary_ = dict(counter.vocabulary_)
         self.terms_ = [str(t) for t in counter.get_feature_names_out()]
         self._count_vectorizer = counter
         return counts, lengths
+
+    def _vocabulary_error(self, exc: ValueError, n_terms: int, n_docs: int) -> ValueError:
+        """The user-facing error for scikit-learn's "nothing left" `ValueError`s (others unchanged)."""
+        if n_terms == 0:
+            return EmptyVocabularyError(
+                f"{self.name}: no terms left after token selection "  # type: ignore[attr-defined]
+                f"(field={self.field!r}, drop_stop={self.drop_stop}, drop_punct={self.drop_punct}) "
+                f"in {n_docs} documents: keep stop words or punctuation, or check the tokenize stage"
+            )
+        if "no terms remain" in str(exc) or "max_df corresponds" in str(exc):
+            return EmptyVocabularyError(
+                f"{self.name}: no term passes the vocabulary limits (min_df={self.min_df!r}, "  # type: ignore[attr-defined]
+                f"max_df={self.max_df!r}) over {n_docs} documents: lower min_df or raise max_df"
+            )
+        return exc
+
+    # ---- fitting from per-shard counts (a run reduces them across its shards)
+
+    def reduces_across_shards(self) -> bool:
+        """Whether the vocabulary can be cut from merged per-shard counts.
+
+        Not with `phrases`: collocations are learned over the whole corpus first.
+        """
+        return not self.phrases
+
+    def shard_statistics(self, docs: Iterable[Any]) -> TermStatistics:
+        """Document count, document frequencies and total counts of the terms of `docs`."""
+        stats = TermStatistics()
+        for doc in docs:
+            stats.add_document(self._terms(doc))
+        return stats
+
+    def merge_statistics(self, first: TermStatistics, second: TermStatistics) -> TermStatistics:
+        """The statistics of two disjoint sets of documents together."""
+        return first + second
+
+    def fit_statistics(self, stats: TermStatistics) -> Any:
+        """Fit from merged `shard_statistics`: the same vocabulary (and idf) as `fit` on those documents."""
+        try:
+            terms, dfs = vocabulary_from_statistics(
+                stats,
+                min_df=self.min_df,
+                max_df=self.max_df,
+                max_features=self.max_features,
+                binary=self.binary,
+            )
+        except ValueError as exc:
+            raise self._vocabulary_error(exc, stats.terms, stats.documents) from None
+        self.__dict__.pop("_phrases", None)
+        self.__dict__.pop("_count_vectorizer", None)
+        self.phrases_ = None
+        self.terms_ = terms
+        self.vocabulary_ = {term: i for i, term in enumerate(terms)}
+        self._learn_document_frequencies(stats.documents, dfs.astype(np.float64))
+        return self
+
+    def _learn_document_frequencies(self, n_docs: int, df: np.ndarray) -> None:
+        """Hook for learners that keep corpus statistics beyond the vocabulary (TF-IDF's idf)."""
 
     def _transform_counts(self, docs: Iterable[Any]) -> tuple[Any, list[int]]:
         counter = self.__dict__.get("_count_vectorizer")
@@ -192,13 +240,31 @@ class TermLearner(TokenSelection, TransformerMixin, BaseEstimator):
     def export(self, corpus: Iterable[Any], out_dir: str | Path) -> dict[str, Path]:
         """Write the corpus' document-term matrix (`matrix.npz`, scipy CSR), `vocabulary.json`
         (terms in column order) and `doc_ids.json` (row order) into `out_dir`."""
+        ids: list[str] = []
+        matrix = self.transform(_recording_ids(corpus, ids))
+        return self.export_shards([(ids, matrix)], out_dir)
+
+    def shard_matrix(self, docs: Iterable[Any]) -> tuple[list[str], Any]:
+        """(document ids, matrix rows) of one shard, for `export_shards`."""
+        ids: list[str] = []
+        return ids, self.transform(_recording_ids(docs, ids))
+
+    def export_shards(
+        self, shards: Iterable[tuple[list[str], Any]], out_dir: str | Path
+    ) -> dict[str, Path]:
+        """`export` from per-shard `shard_matrix` results, stacked in the order given."""
         import scipy.sparse as sp
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         ids: list[str] = []
-        matrix = self.transform(_recording_ids(corpus, ids))
-        sp.save_npz(out / "matrix.npz", sp.csr_matrix(matrix), compressed=True)
+        blocks = []
+        for shard_ids, matrix in shards:
+            ids.extend(shard_ids)
+            blocks.append(sp.csr_matrix(matrix))
+        n_terms = len(self.terms_)
+        matrix = sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix((0, n_terms))
+        sp.save_npz(out / "matrix.npz", matrix, compressed=True)
         write_json(out / "vocabulary.json", self.terms_)
         write_json(out / "doc_ids.json", ids)
         return {

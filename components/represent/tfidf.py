@@ -90,8 +90,11 @@ class TfIdf(TermLearner):
 
     def _fit(self, corpus: Iterable[Any]) -> tuple[Any, list[int]]:
         counts, lengths = self._fit_counts(corpus)
-        n_docs = counts.shape[0]
         df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
+        self._learn_document_frequencies(counts.shape[0], df)
+        return counts, lengths
+
+    def _learn_document_frequencies(self, n_docs: int, df: np.ndarray) -> None:
         if self.variant == "textbook":
             self.idf_ = np.log(n_docs / df)
         elif self.use_idf:
@@ -99,7 +102,6 @@ class TfIdf(TermLearner):
             self.idf_ = np.log((n_docs + smooth) / (df + smooth)) + 1.0
         else:
             self.idf_ = None
-        return counts, lengths
 
     def _weigh(self, counts: Any, lengths: list[int]) -> Any:
         import scipy.sparse as sp

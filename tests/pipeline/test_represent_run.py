@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from gensim.models import KeyedVectors
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -48,3 +49,67 @@ def test_runner_fits_learners_exports_standard_formats_and_skips_them_when_uncha
 
     again = run(config)
     assert all(row["reused"] for row in again.manifest["represent"].values())
+
+
+def _represent_config(out, executor, **execution):
+    return resolve_config(
+        {
+            "name": "reduce",
+            "corpus": {"reader": "lee-news", "limit": 200},
+            "stages": [{"tokenize": {"backend": "regex"}}],
+            "represent": {
+                "tfidf": {"min_df": 2, "max_df": 0.8, "ngram_range": [1, 2], "max_features": 3000},
+                "bow": {"binary": True, "min_df": 3},
+            },
+            "execution": {"executor": executor, "shard_size": 40, **execution},
+            "output": {"dir": str(out)},
+        }
+    )
+
+
+def _represent_files(run_dir):
+    folder = run_dir / "represent"
+    return {
+        name: (
+            sp.load_npz(folder / name / "matrix.npz"),
+            json.loads((folder / name / "vocabulary.json").read_text()),
+            json.loads((folder / name / "doc_ids.json").read_text()),
+        )
+        for name in ("tfidf", "bow")
+    }
+
+
+def _assert_same_learners(result, reference):
+    ours, theirs = _represent_files(result.run_dir), _represent_files(reference.run_dir)
+    for name in ("tfidf", "bow"):
+        assert ours[name][1] == theirs[name][1]  # vocabulary, in column order
+        assert ours[name][2] == theirs[name][2]  # row order: the corpus order
+        assert abs(ours[name][0] - theirs[name][0]).max() == 0
+    idf = [np.load(r.run_dir / "represent" / "tfidf" / "idf.npy") for r in (result, reference)]
+    np.testing.assert_array_equal(*idf)
+
+
+def test_vocabulary_and_idf_reduce_across_shards_on_worker_processes(tmp_path):
+    serial = run(_represent_config(tmp_path / "serial", "serial"))
+    rows = serial.manifest["represent"]
+    assert rows["tfidf"]["shards_reduced"] == rows["bow"]["shards_reduced"] == 5
+
+    # the reduction equals scikit-learn's single pass over the same tokens
+    docs = list(read_documents(serial.run_dir))
+    token_lists = [[t.lower() for t in d.tokens.text if any(c.isalnum() for c in t)] for d in docs]
+    reference = TfidfVectorizer(
+        analyzer=lambda tokens: tokens, min_df=2, max_df=0.8, max_features=3000
+    ).fit([t + [" ".join(p) for p in zip(t, t[1:], strict=False)] for t in token_lists])
+    assert _represent_files(serial.run_dir)["tfidf"][1] == list(reference.get_feature_names_out())
+
+    processes = run(_represent_config(tmp_path / "processes", "processes", workers=2))
+    assert processes.manifest["represent"]["tfidf"]["shards_reduced"] == 5
+    _assert_same_learners(processes, serial)
+
+
+@pytest.mark.slow
+def test_vocabulary_and_idf_reduce_across_shards_on_dask(tmp_path):
+    serial = run(_represent_config(tmp_path / "serial", "serial"))
+    dask = run(_represent_config(tmp_path / "dask", "dask", workers=2))
+    assert dask.manifest["represent"]["tfidf"]["shards_reduced"] == 5
+    _assert_same_learners(dask, serial)

@@ -1,0 +1,101 @@
+"""Term statistics of part of a corpus, merged across shards into a vocabulary.
+
+What a document-term learner needs to choose its vocabulary is additive over
+documents: the number of documents, each term's document frequency and its total
+count. So each shard of a run is counted where it lies (a Dask or process worker),
+the counts are summed in the main process, and the vocabulary is cut from the sums
+with scikit-learn's rules (`CountVectorizer._limit_features`), giving the vocabulary
+and idf a single pass over the whole corpus gives. scikit-learn has no mergeable
+partial fit for `CountVectorizer`, hence this module.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+
+__all__ = ["TermStatistics", "vocabulary_from_statistics"]
+
+
+@dataclass
+class TermStatistics:
+    """Counts over some documents: how many, and per term its document frequency and total count.
+
+    `terms` is the number of terms made from those documents (before any vocabulary
+    limit), kept for error messages. Instances are plain data (picklable) and merge
+    with `+`; the empty statistics are `TermStatistics()`.
+    """
+
+    documents: int = 0
+    terms: int = 0
+    df: Counter[str] = field(default_factory=Counter)
+    tf: Counter[str] = field(default_factory=Counter)
+
+    def add_document(self, document_terms: Iterable[str]) -> None:
+        """Count one document's terms."""
+        counts = Counter(document_terms)
+        self.documents += 1
+        self.terms += sum(counts.values())
+        self.df.update(counts.keys())
+        self.tf.update(counts)
+
+    def __add__(self, other: TermStatistics) -> TermStatistics:
+        merged = TermStatistics(self.documents, self.terms, Counter(self.df), Counter(self.tf))
+        merged.documents += other.documents
+        merged.terms += other.terms
+        merged.df.update(other.df)
+        merged.tf.update(other.tf)
+        return merged
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form (for task results that cross process boundaries)."""
+        return {"documents": self.documents, "terms": self.terms, "df": self.df, "tf": self.tf}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TermStatistics:
+        """Inverse of `to_dict`."""
+        return cls(data["documents"], data["terms"], Counter(data["df"]), Counter(data["tf"]))
+
+
+def vocabulary_from_statistics(
+    stats: TermStatistics,
+    *,
+    min_df: float | int,
+    max_df: float | int,
+    max_features: int | None,
+    binary: bool,
+) -> tuple[list[str], np.ndarray]:
+    """The kept terms in column (sorted) order and their document frequencies.
+
+    Applies `min_df`, `max_df` (an int counts documents, a float is a proportion) and
+    `max_features` exactly as `CountVectorizer.fit` does: terms sorted, masked by
+    document frequency, then the `max_features` most frequent kept (total counts, or
+    document frequencies when `binary`), ties broken as scikit-learn's `argsort` does.
+    Raises `ValueError` with scikit-learn's messages when nothing is left.
+    """
+    if not stats.df:
+        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+    n_docs = stats.documents
+    high = max_df if isinstance(max_df, Integral) else max_df * n_docs
+    low = min_df if isinstance(min_df, Integral) else min_df * n_docs
+    if high < low:
+        raise ValueError("max_df corresponds to < documents than min_df")
+    terms = sorted(stats.df)
+    dfs = np.fromiter((stats.df[t] for t in terms), dtype=np.int64, count=len(terms))
+    mask = (dfs <= high) & (dfs >= low)
+    if max_features is not None and mask.sum() > max_features:
+        totals = stats.df if binary else stats.tf
+        tfs = np.fromiter((totals[t] for t in terms), dtype=np.int64, count=len(terms))
+        keep = (-tfs[mask]).argsort()[:max_features]
+        limited = np.zeros(len(dfs), dtype=bool)
+        limited[np.where(mask)[0][keep]] = True
+        mask = limited
+    kept = np.where(mask)[0]
+    if len(kept) == 0:
+        raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+    return [terms[i] for i in kept], dfs[kept]
