@@ -94,9 +94,11 @@ def run(
         _print_summary(manifest)
     logging.getLogger("nlp").info("run folder %s: %s", result.run_dir, counts)
     skipped = f" + skipped_seen {counts['skipped_seen']}" if "skipped_seen" in counts else ""
+    url = manifest.get("output_url")
+    where = f"{url} (staged in {result.run_dir})" if url else str(result.run_dir)
     typer.echo(
         f"documents: in {counts['in']} = out {counts['out']} + quarantined {counts['quarantined']}{skipped}"
-        f"  ->  {result.run_dir}"
+        f"  ->  {where}"
     )
 
 
@@ -149,11 +151,13 @@ def validate(
 ) -> None:
     """Check a config without running it; with --show, print it fully resolved."""
     from pipeline.config import ConfigError, dump_config
+    from pipeline.paths import output_folder
     from pipeline.runner import check_corpus_path
 
     try:
         resolved = _resolve(config, list(set_ or []))
         check_corpus_path(resolved["corpus"])
+        output_folder(resolved["output"]["dir"])  # an unknown protocol, a missing s3fs
     except ConfigError as exc:
         raise _err(str(exc), EXIT_CONFIG) from None
     if show:
@@ -295,7 +299,7 @@ name: my-corpus
 
 corpus:
   reader: text              # text | jsonl | csv | feeds | html | lee-news  (see `nlp components`)
-  path: data/*.txt          # a file, a folder or a glob; .gz/.bz2 are read transparently
+  path: data/*.txt          # a file, a folder or a glob (or s3://bucket/data/*.txt); .gz/.bz2 read transparently
   # max_chars: 1000000      # longer documents are quarantined
   # limit: 1000             # read only the first N items
 
@@ -312,7 +316,7 @@ execution:
   cache: true               # re-runs skip finished shards; a changed stage recomputes from there
 
 output:
-  dir: runs/my-corpus
+  dir: runs/my-corpus       # or s3://bucket/runs/my-corpus: staged locally, published at the end
   formats: [parquet]        # parquet and/or jsonl
 """
 

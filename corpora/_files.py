@@ -2,6 +2,8 @@
 
 Everything here streams: files are found lazily in a stable order, lines are read one
 at a time, and only the file mode of the `text` reader holds a whole file in memory.
+A corpus path may also be an fsspec URL (`s3://bucket/feeds/`, `gs://.../*.jsonl.gz`),
+whose files `corpora._remote` lists and opens.
 """
 
 from __future__ import annotations
@@ -18,16 +20,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from pipeline.urls import RemotePath, is_url, local_path, remote_filesystem
+
 __all__ = [
     "READ_ERRORS",
     "SNIFF_BYTES",
     "CorpusFile",
+    "CorpusPath",
     "FileTooLarge",
     "TextLine",
     "binary_reason",
     "check_encoding",
     "decode_error_reason",
     "detection_sample",
+    "has_suffix",
     "is_wide",
     "iter_corpus_files",
     "iter_lines",
@@ -56,6 +62,10 @@ _BOMS = (
 )
 
 
+# A corpus file: a local path, or a file on a remote fsspec filesystem named by its URL.
+CorpusPath = Path | RemotePath
+
+
 class FileTooLarge(ValueError):
     """A file whose (decompressed) content exceeds the reader's `max_file_bytes`."""
 
@@ -64,11 +74,12 @@ class FileTooLarge(ValueError):
 class CorpusFile:
     """One file of a corpus: its path, its path relative to the corpus root (for ids).
 
-    `error` is set when the file was found but cannot be used (an unlistable folder);
-    readers turn it into a `Rejected` record.
+    `path` is a `Path`, or a `RemotePath` for a file behind a remote fsspec URL (its
+    `source` is then the full URL). `error` is set when the file was found but cannot be
+    used (an unlistable folder); readers turn it into a `Rejected` record.
     """
 
-    path: Path
+    path: CorpusPath
     relative: str
     error: str | None = None
 
@@ -82,16 +93,18 @@ def iter_corpus_files(
     path: str | os.PathLike[str],
     *,
     suffixes: tuple[str, ...] | None = None,
-    skip: Callable[[Path], bool] | None = None,
+    skip: Callable[[CorpusPath], bool] | None = None,
 ) -> Iterator[CorpusFile]:
     """Yield the files `path` names, in a stable order: a file, a folder (recursive) or a glob.
 
     Folders are walked in sorted name order, skipping hidden entries (symlinked folders
     are followed, loops are not); only names ending in one of `suffixes` (before any `.gz`/`.bz2`)
     are taken from folders, all files when `suffixes` is None. A glob (`*`, `?`, `[`,
-    `**`) takes every match, sorted. `~` is expanded. Files for which `skip(path)` is
-    true are left out (see `Reader.read_skipping`); entries with an `error` never are.
-    Raises `FileNotFoundError` when nothing matches.
+    `**`) takes every match, sorted. `~` is expanded. An fsspec URL on a remote filesystem
+    is listed the same way (a folder is a prefix) and gives `RemotePath`s; `file://` URLs
+    are local paths. Files for which `skip(path)` is true are left out (see
+    `Reader.read_skipping`); entries with an `error` never are. Raises `FileNotFoundError`
+    when nothing matches, `ConfigError` for a URL whose fsspec backend is not installed.
     """
     files = _find_corpus_files(path, suffixes)
     if skip is None:
@@ -102,7 +115,16 @@ def iter_corpus_files(
 def _find_corpus_files(
     path: str | os.PathLike[str], suffixes: tuple[str, ...] | None
 ) -> Iterator[CorpusFile]:
-    text = os.path.expanduser(os.fspath(path))
+    text = os.fspath(path)
+    if is_url(text):
+        remote = remote_filesystem(text, "corpus.path")
+        if remote is not None:
+            from ._remote import find_remote_files  # imported here: _remote builds on this module
+
+            yield from find_remote_files(*remote, text, suffixes)
+            return
+        text = str(local_path(text))
+    text = os.path.expanduser(text)
     if any(ch in _GLOB_CHARS for ch in text):
         root = _glob_root(text)
         matches = sorted(m for m in glob.iglob(text, recursive=True) if not os.path.isdir(m))
@@ -153,7 +175,7 @@ def _walk(
         entry_path = Path(entry.path)
         if _is_dir(entry):
             yield from _walk(root, entry_path, suffixes, ancestors | {here})
-        elif suffixes is None or _base_name(entry.name).endswith(suffixes):
+        elif has_suffix(entry.name, suffixes):
             yield CorpusFile(entry_path, entry_path.relative_to(root).as_posix())
 
 
@@ -168,6 +190,11 @@ def _entry_name(entry: os.DirEntry[str]) -> str:
     return entry.name
 
 
+def has_suffix(name: str, suffixes: tuple[str, ...] | None) -> bool:
+    """Whether a file name ends in one of `suffixes` before any `.gz`/`.bz2` (any name for None)."""
+    return suffixes is None or _base_name(name).endswith(suffixes)
+
+
 def _base_name(name: str) -> str:
     """The lower-cased file name without a compression suffix: `a.XML.gz` -> `a.xml`."""
     name = name.lower()
@@ -177,9 +204,16 @@ def _base_name(name: str) -> str:
     return name
 
 
-def open_binary(path: Path) -> BinaryIO:
-    """Open a file for reading bytes; `.gz` and `.bz2` files are decompressed on the fly."""
+def open_binary(path: CorpusPath) -> BinaryIO:
+    """Open a file for reading bytes; `.gz` and `.bz2` files are decompressed on the fly.
+
+    A `RemotePath` is streamed through fsspec (closing the result closes the remote file).
+    """
     name = path.name.lower()
+    if isinstance(path, RemotePath):
+        from ._remote import open_remote  # imported here: _remote builds on this module
+
+        return open_remote(path)
     if name.endswith(".gz"):
         return gzip.open(path, "rb")  # type: ignore[return-value]
     if name.endswith(".bz2"):
@@ -187,7 +221,7 @@ def open_binary(path: Path) -> BinaryIO:
     return open(path, "rb")
 
 
-def read_bytes(path: Path, limit: int) -> bytes:
+def read_bytes(path: CorpusPath, limit: int) -> bytes:
     """Read a whole (possibly compressed) file, also gunzipping gzip data in a plain-named file.
 
     Raises `FileTooLarge` when the (decompressed) content exceeds `limit` bytes, without

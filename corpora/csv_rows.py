@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import difflib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 from pipeline.document import Document, Rejected
@@ -15,6 +14,7 @@ from pipeline.stage import Reader
 from ._files import (
     READ_ERRORS,
     CorpusFile,
+    CorpusPath,
     TextLine,
     check_encoding,
     detection_sample,
@@ -74,7 +74,9 @@ class CsvReader(Reader):
         """Yield one document (or rejection) per data row of every file, in order."""
         return self.read_skipping(None)
 
-    def read_skipping(self, skip: Callable[[Path], bool] | None) -> Iterator[Document | Rejected]:
+    def read_skipping(
+        self, skip: Callable[[CorpusPath], bool] | None
+    ) -> Iterator[Document | Rejected]:
         """`read()`, leaving out the files for which `skip(path)` is true (incremental runs)."""
         check_encoding(self.encoding)
         if len(self.delimiter) != 1:

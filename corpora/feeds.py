@@ -15,7 +15,6 @@ import io
 import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -27,6 +26,7 @@ from pipeline.stage import Reader
 from ._files import (
     READ_ERRORS,
     CorpusFile,
+    CorpusPath,
     FileTooLarge,
     iter_corpus_files,
     read_bytes,
@@ -64,7 +64,9 @@ class FeedReader(Reader):
         """Yield the items of every feed file in sorted path order, rejected files and items in place."""
         return self.read_skipping(None)
 
-    def read_skipping(self, skip: Callable[[Path], bool] | None) -> Iterator[Document | Rejected]:
+    def read_skipping(
+        self, skip: Callable[[CorpusPath], bool] | None
+    ) -> Iterator[Document | Rejected]:
         """`read()`, leaving out the files for which `skip(path)` is true (incremental runs)."""
         for corpus_file in iter_corpus_files(self.path, suffixes=FEED_SUFFIXES, skip=skip):
             if corpus_file.error is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -23,6 +22,7 @@ from ._files import (
     READ_ERRORS,
     SNIFF_BYTES,
     CorpusFile,
+    CorpusPath,
     FileTooLarge,
     binary_reason,
     check_encoding,
@@ -69,7 +69,9 @@ class HtmlReader(Reader):
         """Yield one document (or rejection) per page, in sorted path order."""
         return self.read_skipping(None)
 
-    def read_skipping(self, skip: Callable[[Path], bool] | None) -> Iterator[Document | Rejected]:
+    def read_skipping(
+        self, skip: Callable[[CorpusPath], bool] | None
+    ) -> Iterator[Document | Rejected]:
         """`read()`, leaving out the files for which `skip(path)` is true (incremental runs)."""
         check_encoding(self.encoding)
         for corpus_file in iter_corpus_files(self.path, suffixes=HTML_SUFFIXES, skip=skip):

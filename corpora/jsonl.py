@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -12,7 +11,14 @@ from pipeline.document import Document, Rejected
 from pipeline.registry import register
 from pipeline.stage import Reader
 
-from ._files import READ_ERRORS, CorpusFile, iter_corpus_files, open_binary, read_error_reason
+from ._files import (
+    READ_ERRORS,
+    CorpusFile,
+    CorpusPath,
+    iter_corpus_files,
+    open_binary,
+    read_error_reason,
+)
 
 __all__ = ["JsonlReader"]
 
@@ -56,7 +62,9 @@ class JsonlReader(Reader):
         """Yield one document (or rejection) per non-blank line of every file, in order."""
         return self.read_skipping(None)
 
-    def read_skipping(self, skip: Callable[[Path], bool] | None) -> Iterator[Document | Rejected]:
+    def read_skipping(
+        self, skip: Callable[[CorpusPath], bool] | None
+    ) -> Iterator[Document | Rejected]:
         """`read()`, leaving out the files for which `skip(path)` is true (incremental runs)."""
         for corpus_file in iter_corpus_files(self.path, suffixes=JSONL_SUFFIXES, skip=skip):
             if corpus_file.error is not None:

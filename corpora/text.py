@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Literal
 
 from pipeline.document import Document, Rejected
@@ -14,6 +13,7 @@ from ._files import (
     READ_ERRORS,
     SNIFF_BYTES,
     CorpusFile,
+    CorpusPath,
     TextLine,
     check_encoding,
     decode_error_reason,
@@ -55,7 +55,9 @@ class TextReader(Reader):
         """Yield the documents of every file in sorted path order, rejected items in place."""
         return self.read_skipping(None)
 
-    def read_skipping(self, skip: Callable[[Path], bool] | None) -> Iterator[Document | Rejected]:
+    def read_skipping(
+        self, skip: Callable[[CorpusPath], bool] | None
+    ) -> Iterator[Document | Rejected]:
         """`read()`, leaving out the files for which `skip(path)` is true (incremental runs)."""
         check_encoding(self.encoding)
         if self.mode not in ("file", "line", "paragraph"):

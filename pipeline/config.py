@@ -53,13 +53,19 @@ class ExecutionSettings(BaseModel):
 
 
 class OutputSettings(BaseModel):
-    """Where and how results are written."""
+    """Where and how results are written.
+
+    `dir` is a local folder or an fsspec URL; for a remote one (s3://, gs://) the run works
+    in the local folder `staging` (None: `~/.cache/nlp-pipeline/staging/<hash of dir>`, root
+    overridable with NLP_PIPELINE_STAGING) and publishes it to `dir` (see `pipeline.remote`).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     dir: str | None = None
     formats: list[Literal["parquet", "jsonl"]] = Field(default_factory=lambda: ["parquet"])
     incremental: bool = False
+    staging: str | None = None
 
 
 class CorpusLimits(BaseModel):

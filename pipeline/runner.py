@@ -37,8 +37,10 @@ from .manifest import (
     write_quarantine,
 )
 from .paths import inside, output_folder
+from .remote import PublishError, remote_run
 from .shards import ShardResult, ShardTask, make_shards, stage_fingerprints
 from .store import atomic_write, remove_stale_temps, shard_name
+from .urls import is_url, local_path, remote_filesystem
 
 __all__ = ["RunError", "RunResult", "run", "ProgressHook", "stage_versions"]
 
@@ -81,16 +83,38 @@ class RunResult:
 
 
 def check_corpus_path(corpus: Mapping[str, Any]) -> None:
-    """Fail early, in one line, when the corpus path names nothing on disk."""
+    """Fail early, in one line, when the corpus path names nothing (on disk, or behind an fsspec URL).
+
+    A URL whose fsspec backend is not installed (s3fs, gcsfs) is a `ConfigError` saying
+    what to pip install.
+    """
     path = corpus.get("path")
-    if not isinstance(path, str) or "://" in path:
+    if not isinstance(path, str):
         return
-    expanded = os.path.expanduser(path)
+    if is_url(path):
+        remote = remote_filesystem(path, "corpus.path")
+        if remote is not None:
+            _check_remote_corpus_path(path, *remote)
+            return
+        expanded = str(local_path(path))
+    else:
+        expanded = os.path.expanduser(path)
     if glob.has_magic(expanded):
         if not any(True for _ in glob.iglob(expanded, recursive=True)):
             raise ConfigError(f"corpus.path: {path!r} matches no file")
     elif not os.path.exists(expanded):
         raise ConfigError(f"corpus.path: {path!r} does not exist")
+
+
+def _check_remote_corpus_path(url: str, filesystem: Any, path: str) -> None:
+    try:
+        if glob.has_magic(path):
+            if not filesystem.glob(path):
+                raise ConfigError(f"corpus.path: {url!r} matches no file")
+        elif not filesystem.exists(path):
+            raise ConfigError(f"corpus.path: {url!r} does not exist")
+    except OSError as exc:  # no permission, no network
+        raise ConfigError(f"corpus.path: cannot list {url!r}: {exc.strerror or exc}") from None
 
 
 def stage_versions(config: Mapping[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
@@ -133,7 +157,9 @@ def run(
     folder is locked or cannot be written (permissions, full disk), `ExecutorError` when
     workers keep dying, and lets `StageError` (missing model or data) through. With
     `output.incremental`, only items not seen by earlier runs are processed (see
-    `pipeline.incremental`).
+    `pipeline.incremental`). A remote `output.dir` (s3://...) runs in a local staging
+    folder, the returned `run_dir`, which is published to the URL when the run ends
+    (see `pipeline.remote`).
     """
     progress = progress or ProgressHook()
     started_wall = datetime.now(UTC)
@@ -142,7 +168,8 @@ def run(
     check_corpus_path(corpus)
     execution = config["execution"]
     formats = list(config["output"]["formats"])
-    run_dir = output_folder(config["output"]["dir"])
+    run_dir = output_folder(config["output"]["dir"], staging=config["output"].get("staging"))
+    remote = remote_run(config["output"]["dir"], run_dir)
     incremental = bool(config["output"].get("incremental"))
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -153,26 +180,34 @@ def run(
         ) from None
 
     try:
+        if remote is not None:
+            remote.pull()  # a fresh machine resumes from the published run
         if incremental:
             from .incremental import run_incremental
 
-            return run_incremental(config, run_dir, progress, should_stop, started_wall, t_start)
-        if (run_dir / "ledger.sqlite").exists():
-            raise RunError(
-                f"{run_dir} holds an incremental dataset (ledger.sqlite): set output.incremental: true "
-                "or choose another --output"
+            result = run_incremental(config, run_dir, progress, should_stop, started_wall, t_start)
+        else:
+            if (run_dir / "ledger.sqlite").exists():
+                raise RunError(
+                    f"{run_dir} holds an incremental dataset (ledger.sqlite): set output.incremental: true "
+                    "or choose another --output"
+                )
+            result = _run_locked(
+                config,
+                run_dir,
+                formats,
+                execution,
+                corpus,
+                progress,
+                should_stop,
+                started_wall,
+                t_start,
             )
-        return _run_locked(
-            config,
-            run_dir,
-            formats,
-            execution,
-            corpus,
-            progress,
-            should_stop,
-            started_wall,
-            t_start,
-        )
+        if remote is not None:
+            remote.publish(result.manifest)
+        return result
+    except PublishError as exc:
+        raise RunError(str(exc)) from None
     except OSError as exc:
         raise RunError(_storage_error(exc, run_dir)) from None
     except sqlite3.Error as exc:  # the ledger of an incremental run (a full disk, a damaged file)

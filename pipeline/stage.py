@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .document import Document, Rejected
 from .registry import parameters
+
+if TYPE_CHECKING:
+    from .urls import RemotePath
 
 __all__ = ["Stage", "Reader", "StageError"]
 
@@ -94,7 +97,9 @@ class Reader:
         """Yield documents and rejected items in a stable order."""
         raise NotImplementedError
 
-    def read_skipping(self, skip: Callable[[Path], bool] | None) -> Iterator[Document | Rejected]:
+    def read_skipping(
+        self, skip: Callable[[Path | RemotePath], bool] | None
+    ) -> Iterator[Document | Rejected]:
         """Like `read()`, but a reader of files leaves out each file for which `skip(path)` is true.
 
         Incremental runs pass a `skip` that is true for input files unchanged since a

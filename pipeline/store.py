@@ -19,6 +19,7 @@ import orjson
 
 from .document import Document
 from .paths import inside, published_partition
+from .urls import RemotePath, remote_filesystem
 
 __all__ = [
     "atomic_write",
@@ -62,11 +63,14 @@ def atomic_write(path: Path, data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(path: Path) -> str | None:
-    """SHA-256 hex digest of a file, or `None` when it cannot be read."""
+def sha256_file(path: Path | RemotePath) -> str | None:
+    """SHA-256 hex digest of a file, or `None` when it cannot be read.
+
+    A `RemotePath` (a corpus file behind an fsspec URL) is streamed through fsspec.
+    """
     digest = hashlib.sha256()
     try:
-        with open(path, "rb") as fh:
+        with path.open() if isinstance(path, RemotePath) else open(path, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
     except OSError:
@@ -186,33 +190,51 @@ def _row_to_dict(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def read_shard(path: Path) -> Iterator[Document]:
-    """Stream the documents of one Parquet or JSONL shard."""
+def read_shard(path: Path | RemotePath) -> Iterator[Document]:
+    """Stream the documents of one Parquet or JSONL shard (a local path or a `RemotePath`)."""
+    if isinstance(path, RemotePath):
+        with path.open() as stream:
+            yield from _shard_documents(stream, path.suffix)
+        return
     path = Path(path)
     if path.suffix == ".jsonl":
         with open(path, "rb") as fh:
-            for line in fh:
-                if line.strip():
-                    yield Document.from_dict(orjson.loads(line))
+            yield from _shard_documents(fh, path.suffix)
+        return
+    yield from _shard_documents(path, path.suffix)
+
+
+def _shard_documents(source: Any, suffix: str) -> Iterator[Document]:
+    """Documents of a shard from an open binary file (either format) or a local Parquet path."""
+    if suffix == ".jsonl":
+        for line in source:
+            if line.strip():
+                yield Document.from_dict(orjson.loads(line))
         return
     import pyarrow.parquet as pq
 
-    parquet = pq.ParquetFile(path)
+    parquet = pq.ParquetFile(source)
     for batch in parquet.iter_batches(batch_size=256):
         for row in batch.to_pylist():
             yield Document.from_dict(_row_to_dict(row))
 
 
 def read_documents(run_dir: str | Path) -> Iterator[Document]:
-    """Stream every document of a run folder (a path or a local fsspec URL).
+    """Stream every document of a run folder: a path, a local fsspec URL, or a published remote run.
 
     A run folder holds either shards (`documents/shard-*`, read in corpus order) or, for
     incremental runs, a dataset partitioned by publication date whose committed parts
     are listed in `ledger.sqlite` (read in the order they were committed; parts left by
-    a killed run are never read).
+    a killed run are never read). A remote URL (`s3://bucket/runs/news`) is read the same
+    way through fsspec, file by file (see `pipeline.remote`).
     """
     from .paths import output_folder
 
+    if isinstance(run_dir, str) and remote_filesystem(run_dir, "run_dir") is not None:
+        from .remote import read_published_documents
+
+        yield from read_published_documents(run_dir)
+        return
     root = output_folder(run_dir)
     if (root / "ledger.sqlite").is_file():
         from .ledger import Ledger

@@ -12,7 +12,7 @@ import orjson
 import pytest
 import yaml
 
-from pipeline.config import ConfigError, resolve_config
+from pipeline.config import resolve_config
 from pipeline.runner import run
 from pipeline.store import read_documents
 
@@ -124,12 +124,3 @@ def test_output_folder_as_a_local_fsspec_url(tmp_path):
     result = run(make_config(url, {"reader": "lee-news", "limit": 20}))
     assert result.run_dir == tmp_path / "run"
     assert len(list(read_documents(url))) == 20
-
-
-@pytest.mark.parametrize("url", ["s3://bucket/news", "memory://news"])
-def test_remote_output_url_is_refused_with_what_to_do_instead(tmp_path, url):
-    config = make_config(url, {"reader": "lee-news", "limit": 5})
-    with pytest.raises(
-        ConfigError, match=r"output.dir: .* is on a remote filesystem .* copy the folder"
-    ):
-        run(config)
