@@ -15,13 +15,20 @@ import logging
 import multiprocessing
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, TypeVar
 
 from .shards import ShardResult, ShardTask, process_shard
 
-__all__ = ["make_executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "ExecutorError"]
+__all__ = [
+    "executor_for",
+    "make_executor",
+    "SerialExecutor",
+    "ProcessExecutor",
+    "DaskExecutor",
+    "ExecutorError",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -337,3 +344,14 @@ def make_executor(
     if kind == "dask":
         return DaskExecutor(workers, address, retries)
     raise ValueError(f"unknown executor {kind!r}; expected serial, processes or dask")
+
+
+def executor_for(execution: Mapping[str, Any]) -> Any:
+    """Build the executor a resolved config's `execution` section asks for."""
+    return make_executor(
+        execution["executor"],
+        workers=execution["workers"],
+        recycle_after=execution["recycle_after"],
+        address=execution.get("address"),
+        retries=execution.get("retries", 2),
+    )

@@ -40,11 +40,11 @@ import orjson
 from .config import dump_config
 from .dataset import apply_sources, collect_garbage, commit_shard, verify_parts
 from .document import Document, Rejected
-from .executors import make_executor
+from .executors import executor_for
 from .ledger import Ledger
 from .manifest import MANIFEST_VERSION, package_versions, stage_table, write_quarantine
 from .runner import ProgressHook, RunError, RunResult, build_reader, stage_versions
-from .shards import ShardTask, make_shards, stage_fingerprints
+from .shards import ShardTask, stage_fingerprints, timed_shards
 from .store import atomic_write, remove_stale_temps, sha256_file
 
 __all__ = ["run_incremental", "item_key"]
@@ -195,47 +195,28 @@ def run_incremental(
                 )
 
             def tasks() -> Iterator[ShardTask]:
-                shard_stream = make_shards(
-                    intake.new_items(iter(items)),
-                    shard_size=execution["shard_size"],
-                    max_chars=corpus["max_chars"],
-                    limit=None,
-                    engine_key=engine_key,
+                new_items = intake.new_items(iter(items))
+                shards = timed_shards(
+                    new_items, config, limit=None, engine_key=engine_key, counters=counters
                 )
-                while True:
-                    t0 = time.perf_counter()
-                    item = next(shard_stream, None)
-                    counters["read_seconds"] += time.perf_counter() - t0
-                    if item is None:
-                        return
-                    index, shard_items, input_hash = item
+                for index, shard_items, input_hash in shards:
                     if should_stop is not None and should_stop():
                         counters["stopped"] = 1
                         intake.counts["in"] -= len(shard_items)  # read, not processed: not counted
                         return
                     pending[index] = [intake.keys.popleft() for _ in shard_items]
                     fingerprints = stage_fingerprints(input_hash, specs)
-                    yield ShardTask(
-                        index=index,
-                        items=shard_items,
-                        input_hash=input_hash,
-                        fingerprints=fingerprints,
-                        config=dict(config),
-                        run_dir=str(run_dir),
+                    yield ShardTask.for_run(
+                        (index, shard_items, input_hash),
+                        fingerprints,
+                        config,
+                        run_dir,
                         cache=False,  # each run's shards are new items: a cache would only grow
-                        formats=formats,
-                        batch_size=execution["batch_size"],
                         part_prefix=f"part-{run_no:06d}-{index:05d}",
                     )
 
             progress.start(None)
-            executor = make_executor(
-                execution["executor"],
-                workers=execution["workers"],
-                recycle_after=execution["recycle_after"],
-                address=execution.get("address"),
-                retries=execution.get("retries", 2),
-            )
+            executor = executor_for(execution)
             try:
                 executor_scope.enter_context(executor)
                 for result in executor.run(tasks()):

@@ -27,7 +27,7 @@ import orjson
 
 from . import registry
 from .config import ConfigError, dump_config, stage_specs
-from .executors import make_executor
+from .executors import executor_for
 from .manifest import (
     MANIFEST_VERSION,
     load_manifest,
@@ -38,7 +38,7 @@ from .manifest import (
 )
 from .paths import inside, output_folder
 from .remote import PublishError, remote_run
-from .shards import ShardResult, ShardTask, make_shards, stage_fingerprints
+from .shards import ShardResult, ShardTask, stage_fingerprints, timed_shards
 from .store import atomic_write, remove_stale_temps, shard_name
 from .urls import is_url, local_path, remote_filesystem
 
@@ -286,22 +286,12 @@ def _run_locked(
         write_manifest(force=not result.reused)
 
     def tasks() -> Iterator[ShardTask]:
-        shard_stream = make_shards(
-            reader.read(),
-            shard_size=execution["shard_size"],
-            max_chars=corpus["max_chars"],
-            limit=corpus["limit"],
-            engine_key=engine_key,
+        shards = timed_shards(
+            reader.read(), config, limit=corpus["limit"], engine_key=engine_key, counters=counters
         )
-        while True:
-            t0 = time.perf_counter()
-            item = next(shard_stream, None)
-            counters["read_seconds"] += time.perf_counter() - t0
-            if item is None:
-                return
+        for index, items, input_hash in shards:
             if should_stop is not None and should_stop():
                 return
-            index, items, input_hash = item
             seen_indices.append(index)
             fingerprints = stage_fingerprints(input_hash, specs)
             fingerprint = fingerprints[-1] if fingerprints else input_hash
@@ -309,29 +299,14 @@ def _run_locked(
                 record(ShardResult.from_manifest(recorded[index]))
                 continue
             recorded.pop(index, None)
-            yield ShardTask(
-                index=index,
-                items=items,
-                input_hash=input_hash,
-                fingerprints=fingerprints,
-                config=dict(config),
-                run_dir=str(run_dir),
-                cache=execution["cache"],
-                formats=formats,
-                batch_size=execution["batch_size"],
-            )
+            shard = (index, items, input_hash)
+            yield ShardTask.for_run(shard, fingerprints, config, run_dir, cache=execution["cache"])
 
     total = reader.count()
     if total is not None and corpus["limit"] is not None:
         total = min(total, corpus["limit"])
     progress.start(total)
-    executor = make_executor(
-        execution["executor"],
-        workers=execution["workers"],
-        recycle_after=execution["recycle_after"],
-        address=execution.get("address"),
-        retries=execution.get("retries", 2),
-    )
+    executor = executor_for(execution)
     finished = False
     # The executor stays open after the stages: the corpus learners reduce over its workers.
     executor_scope = ExitStack()

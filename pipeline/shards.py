@@ -25,7 +25,14 @@ from .plan import Step, plan_stages
 from .stage import Stage, StageError
 from .store import CacheStore, atomic_write, shard_name, write_documents, write_parts
 
-__all__ = ["ShardTask", "ShardResult", "make_shards", "process_shard", "stage_fingerprints"]
+__all__ = [
+    "ShardTask",
+    "ShardResult",
+    "make_shards",
+    "timed_shards",
+    "process_shard",
+    "stage_fingerprints",
+]
 
 
 @dataclass
@@ -42,6 +49,32 @@ class ShardTask:
     formats: list[str]
     batch_size: int
     part_prefix: str | None = None  # incremental runs: write partitioned parts with this name
+
+    @classmethod
+    def for_run(
+        cls,
+        shard: tuple[int, list[tuple[str, dict[str, Any]]], str],
+        fingerprints: list[str],
+        config: Mapping[str, Any],
+        run_dir: Path,
+        *,
+        cache: bool,
+        part_prefix: str | None = None,
+    ) -> ShardTask:
+        """The task for one `(index, items, input_hash)` shard of a run of `config`."""
+        index, items, input_hash = shard
+        return cls(
+            index=index,
+            items=items,
+            input_hash=input_hash,
+            fingerprints=fingerprints,
+            config=dict(config),
+            run_dir=str(run_dir),
+            cache=cache,
+            formats=list(config["output"]["formats"]),
+            batch_size=config["execution"]["batch_size"],
+            part_prefix=part_prefix,
+        )
 
     @property
     def fingerprint(self) -> str:
@@ -141,6 +174,32 @@ def check_item(
     ).to_dict()
     record["stage"] = "read"
     return "rejected", record, orjson.dumps(record, option=orjson.OPT_SORT_KEYS, default=str)
+
+
+def timed_shards(
+    items: Iterable[Document | Rejected],
+    config: Mapping[str, Any],
+    *,
+    limit: int | None,
+    engine_key: str,
+    counters: dict[str, Any],
+) -> Iterator[tuple[int, list[tuple[str, dict[str, Any]]], str]]:
+    """`make_shards` with the config's shard size and `max_chars`; the seconds spent reading
+    (and checking) each shard are added to `counters["read_seconds"]`."""
+    shards = make_shards(
+        items,
+        shard_size=config["execution"]["shard_size"],
+        max_chars=config["corpus"]["max_chars"],
+        limit=limit,
+        engine_key=engine_key,
+    )
+    while True:
+        t0 = time.perf_counter()
+        shard = next(shards, None)
+        counters["read_seconds"] += time.perf_counter() - t0
+        if shard is None:
+            return
+        yield shard
 
 
 def make_shards(

@@ -27,3 +27,28 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared test data not found at {SHARED_DATA} (set NLP_SHARED_DATA)")
     return SHARED_DATA
+
+
+def _write_rss(path: Path, items: list[tuple[str, str, str | None]]) -> Path:
+    """An RSS 2.0 file; each item is (guid, text, RFC 822 date or None)."""
+    from xml.sax.saxutils import escape
+
+    body = "".join(
+        f"<item><title>{escape(text[:70])}</title><guid>{guid}</guid>"
+        + (f"<pubDate>{date}</pubDate>" if date else "")
+        + f"<description>{escape(text)}</description></item>"
+        for guid, text, date in items
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{path.stem}</title>'
+        f"{body}</channel></rss>",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def write_feed():
+    """`write_feed(path, [(guid, text, RFC 822 date or None), ...])` writes an RSS 2.0 file."""
+    return _write_rss

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import orjson
 import pytest
@@ -15,23 +14,6 @@ from pipeline.runner import RunError, run
 from pipeline.store import read_documents
 
 STAGES = [{"normalize": {}}, {"tokenize": {"backend": "regex"}}, {"sentences": {}}]
-
-
-def write_feed(path: Path, items: list[tuple[str, str, str | None]]) -> Path:
-    """An RSS 2.0 file; each item is (guid, text, RFC 822 date or None)."""
-    body = "".join(
-        f"<item><title>{escape(text[:70])}</title><guid>{guid}</guid>"
-        + (f"<pubDate>{date}</pubDate>" if date else "")
-        + f"<description>{escape(text)}</description></item>"
-        for guid, text, date in items
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{path.stem}</title>'
-        f"{body}</channel></rss>",
-        encoding="utf-8",
-    )
-    return path
 
 
 def day(i: int) -> str:
@@ -54,7 +36,7 @@ def ids(run_dir: Path) -> list[str]:
     return [d.id for d in read_documents(run_dir)]
 
 
-def test_second_run_processes_nothing_and_new_items_are_appended(tmp_path, lee_texts):
+def test_second_run_processes_nothing_and_new_items_are_appended(tmp_path, lee_texts, write_feed):
     feeds = tmp_path / "feeds"
     write_feed(feeds / "world.xml", [(f"w{i}", lee_texts[i], day(i)) for i in range(60)])
     write_feed(feeds / "local.xml", [(f"l{i}", lee_texts[100 + i], None) for i in range(30)])
@@ -83,7 +65,7 @@ def test_second_run_processes_nothing_and_new_items_are_appended(tmp_path, lee_t
     assert third.manifest["dataset"]["runs"] == 3
 
 
-def test_the_dataset_reads_as_a_hive_partitioned_parquet_dataset(tmp_path, lee_texts):
+def test_the_dataset_reads_as_a_hive_partitioned_parquet_dataset(tmp_path, lee_texts, write_feed):
     import pyarrow.dataset as ds
 
     feeds = tmp_path / "feeds"
@@ -101,7 +83,7 @@ def test_the_dataset_reads_as_a_hive_partitioned_parquet_dataset(tmp_path, lee_t
     }
 
 
-def test_same_story_in_two_feeds_is_kept_once_with_both_sources(tmp_path, lee_texts):
+def test_same_story_in_two_feeds_is_kept_once_with_both_sources(tmp_path, lee_texts, write_feed):
     feeds = tmp_path / "feeds"
     agency = write_feed(feeds / "agency.xml", [(f"s{i}", lee_texts[i], day(i)) for i in range(50)])
     paper = write_feed(
@@ -132,7 +114,7 @@ def test_same_story_in_two_feeds_is_kept_once_with_both_sources(tmp_path, lee_te
 
 
 def test_unchanged_feed_files_are_not_parsed_again_but_their_items_are_counted(
-    tmp_path, lee_texts, monkeypatch
+    tmp_path, lee_texts, write_feed, monkeypatch
 ):
     feeds = tmp_path / "feeds"
     for n in range(4):
@@ -173,7 +155,9 @@ def test_unchanged_feed_files_are_not_parsed_again_but_their_items_are_counted(
     assert run(config).manifest["input_files"] == {"read": 0, "unchanged_skipped": 4}
 
 
-def test_a_schema_1_ledger_is_upgraded_and_its_files_are_read_again(tmp_path, lee_texts):
+def test_a_schema_1_ledger_is_upgraded_and_its_files_are_read_again(
+    tmp_path, lee_texts, write_feed
+):
     import sqlite3
 
     from pipeline.ledger import LEDGER_NAME
@@ -212,7 +196,7 @@ def test_parts_a_killed_run_never_committed_are_ignored_then_removed(tmp_path, l
     assert second.counts["out"] == 0 and len(ids(second.run_dir)) == 30
 
 
-def test_incremental_and_plain_runs_do_not_share_a_folder(tmp_path, lee_texts):
+def test_incremental_and_plain_runs_do_not_share_a_folder(tmp_path, lee_texts, write_feed):
     feeds = tmp_path / "feeds"
     write_feed(feeds / "world.xml", [(f"w{i}", lee_texts[i], day(i)) for i in range(10)])
     config = make_config(tmp_path, feeds)

@@ -89,23 +89,6 @@ def comparable(items, prefix: str) -> list[tuple]:
     return out
 
 
-def write_feed(path: Path, items: list[tuple[str, str, str | None]]) -> Path:
-    """An RSS 2.0 file; each item is (guid, text, RFC 822 date or None)."""
-    body = "".join(
-        f"<item><title>{escape(text[:70])}</title><guid>{guid}</guid>"
-        + (f"<pubDate>{date}</pubDate>" if date else "")
-        + f"<description>{escape(text)}</description></item>"
-        for guid, text, date in items
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{path.stem}</title>'
-        f"{body}</channel></rss>",
-        encoding="utf-8",
-    )
-    return path
-
-
 def day(i: int) -> str:
     return f"Mon, {1 + i % 4:02d} Apr 2024 07:30:00 GMT"
 
@@ -279,7 +262,7 @@ def test_a_run_published_from_another_machine_is_pulled_before_the_next_run(tmp_
     assert len(list(read_documents("memory://runs/news"))) == 90
 
 
-def test_incremental_feeds_to_a_url_resume_on_a_fresh_machine(tmp_path, lee_texts):
+def test_incremental_feeds_to_a_url_resume_on_a_fresh_machine(tmp_path, lee_texts, write_feed):
     feeds = tmp_path / "feeds"
     write_feed(feeds / "world.xml", [(f"w{i}", lee_texts[i], day(i)) for i in range(60)])
     write_feed(feeds / "local.xml", [(f"l{i}", lee_texts[100 + i], None) for i in range(30)])
