@@ -59,12 +59,20 @@ def config(corpus: dict, out: Path, stages=NEWS_STAGES, output=None, **execution
 # -- Dask ------------------------------------------------------------------------------------
 
 
+CLUSTER_OPTIONS = {
+    "threads_per_worker": 1,
+    "dashboard_address": None,
+    "scheduler_kwargs": {"dashboard": False, "dashboard_address": ":0"},
+    "silence_logs": logging.ERROR,
+}
+
+
 def bench_dask(tmp: Path, rounds: int = 3) -> None:
-    """Serial vs a 2-worker LocalCluster on 6,000 Lee articles, alternating in `rounds` rounds.
+    """Serial vs LocalClusters of 1 and 2 workers on 6,000 Lee articles, in `rounds` rounds.
 
     This machine's speed drifts by tens of percent from minute to minute, so each round
-    times serial and Dask back to back and the median of the per-round speed-ups is the
-    figure. The cold line includes starting the cluster and loading spaCy in each worker.
+    times serial and both clusters back to back and the median of the per-round speed-ups
+    is the figure. The cold line includes starting the cluster and loading spaCy in each worker.
     """
     from dask.distributed import LocalCluster
 
@@ -80,36 +88,35 @@ def bench_dask(tmp: Path, rounds: int = 3) -> None:
         f"dask      LocalCluster x2, cold       {n / t_cold:8,.0f} docs/s ({t_cold:.1f} s, {n} docs, with "
         f"cluster start and spaCy loading in each worker)   [{load()}]"
     )
-    speedups = []
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
-        silence_logs=logging.ERROR,
-    ) as cluster:
-        address = cluster.scheduler_address
-        warmup = config(
-            {**corpus, "limit": 400}, tmp / "dask-warmup", executor="dask", address=address
-        )
-        run(warmup)
+    speedups: dict[int, list[float]] = {1: [], 2: []}
+    with (
+        LocalCluster(n_workers=1, **CLUSTER_OPTIONS) as one,
+        LocalCluster(n_workers=2, **CLUSTER_OPTIONS) as two,
+    ):
+        clusters = {1: one.scheduler_address, 2: two.scheduler_address}
+        for workers, address in clusters.items():
+            warmup = {**corpus, "limit": 400}
+            run(config(warmup, tmp / f"warmup-{workers}", executor="dask", address=address))
         for round_no in range(rounds):
             serial = config(corpus, tmp / f"serial-{round_no}", shard_size=500)
-            dask = config(
-                corpus, tmp / f"dask-{round_no}", executor="dask", address=address, shard_size=500
-            )
             t_serial, _ = timed(lambda serial=serial: run(serial))
-            t_dask, _ = timed(lambda dask=dask: run(dask))
-            speedups.append(t_serial / t_dask)
-            print(
-                f"dask      round {round_no + 1}: serial {n / t_serial:6,.0f} docs/s, LocalCluster x2 "
-                f"(warm) {n / t_dask:6,.0f} docs/s: speed-up {t_serial / t_dask:.2f}   [{load()}]"
-            )
-    speedups.sort()
-    print(
-        f"dask      speed-up, median of {rounds} rounds: {speedups[len(speedups) // 2]:.2f} "
-        f"(range {speedups[0]:.2f}-{speedups[-1]:.2f}; target >= 1.5)   [{load()}]"
-    )
+            line = f"dask      round {round_no + 1}: serial {n / t_serial:6,.0f} docs/s"
+            for workers, address in clusters.items():
+                out = tmp / f"dask{workers}-{round_no}"
+                dask = config(corpus, out, executor="dask", address=address, shard_size=500)
+                t_dask, _ = timed(lambda dask=dask: run(dask))
+                speedups[workers].append(t_serial / t_dask)
+                line += (
+                    f"; {workers} worker(s) {n / t_dask:6,.0f} docs/s ({t_serial / t_dask:.2f}x)"
+                )
+            print(f"{line}   [{load()}]")
+    for workers, ratios in speedups.items():
+        ratios.sort()
+        target = "; target >= 1.5" if workers == 2 else ""
+        print(
+            f"dask      LocalCluster x{workers} (warm) vs serial, median of {rounds} rounds: "
+            f"{ratios[len(ratios) // 2]:.2f}x (range {ratios[0]:.2f}-{ratios[-1]:.2f}{target})   [{load()}]"
+        )
 
 
 def bench_overhead(tmp: Path) -> None:
@@ -130,13 +137,7 @@ def bench_overhead(tmp: Path) -> None:
         return seconds
 
     t_serial = tiny("tiny-serial")
-    with LocalCluster(
-        n_workers=1,
-        threads_per_worker=1,
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
-        silence_logs=logging.ERROR,
-    ) as cluster:
+    with LocalCluster(n_workers=1, **CLUSTER_OPTIONS) as cluster:
         dask = {"executor": "dask", "address": cluster.scheduler_address, "workers": 1}
         tiny("tiny-warm", **dask)
         t_dask = tiny("tiny-dask", **dask)
