@@ -67,16 +67,18 @@ def _represent_config(out, executor, **execution):
     )
 
 
+def _represent_files_of(run_dir, name):
+    """(matrix, vocabulary, row ids) a learner exported into a run folder."""
+    folder = run_dir / "represent" / name
+    return (
+        sp.load_npz(folder / "matrix.npz"),
+        json.loads((folder / "vocabulary.json").read_text()),
+        json.loads((folder / "doc_ids.json").read_text()),
+    )
+
+
 def _represent_files(run_dir):
-    folder = run_dir / "represent"
-    return {
-        name: (
-            sp.load_npz(folder / name / "matrix.npz"),
-            json.loads((folder / name / "vocabulary.json").read_text()),
-            json.loads((folder / name / "doc_ids.json").read_text()),
-        )
-        for name in ("tfidf", "bow")
-    }
+    return {name: _represent_files_of(run_dir, name) for name in ("tfidf", "bow")}
 
 
 def _assert_same_learners(result, reference):
@@ -113,3 +115,33 @@ def test_vocabulary_and_idf_reduce_across_shards_on_dask(tmp_path):
     dask = run(_represent_config(tmp_path / "dask", "dask", workers=2))
     assert dask.manifest["represent"]["tfidf"]["shards_reduced"] == 5
     _assert_same_learners(dask, serial)
+
+
+def test_tfidf_over_an_incremental_dataset_reduces_over_its_parts(tmp_path, lee_texts):
+    import orjson
+
+    path = tmp_path / "docs.jsonl"
+    with path.open("wb") as fh:
+        for i, text in enumerate(lee_texts[:90]):
+            day = f"2024-05-{1 + i % 3:02d}T09:00:00+00:00"  # three partitions
+            fh.write(orjson.dumps({"id": f"n{i}", "text": text, "published": day}) + b"\n")
+    config = resolve_config(
+        {
+            "name": "incremental-tfidf",
+            "corpus": {"reader": "jsonl", "path": str(path)},
+            "stages": [{"tokenize": {"backend": "regex"}}],
+            "represent": {"tfidf": {"min_df": 2}},
+            "execution": {"shard_size": 30},
+            "output": {"dir": str(tmp_path / "run"), "incremental": True},
+        }
+    )
+    result = run(config)
+    assert result.manifest["represent"]["tfidf"]["shards_reduced"] == 9  # 3 shards x 3 days
+    matrix, vocabulary, doc_ids = _represent_files_of(result.run_dir, "tfidf")
+    docs = list(read_documents(result.run_dir))
+    assert doc_ids == [d.id for d in docs] and sorted(doc_ids) == sorted(f"n{i}" for i in range(90))
+    token_lists = [[t.lower() for t in d.tokens.text if any(c.isalnum() for c in t)] for d in docs]
+    reference = TfidfVectorizer(analyzer=lambda tokens: tokens, min_df=2)
+    expected = reference.fit_transform(token_lists)
+    assert vocabulary == list(reference.get_feature_names_out())
+    assert abs(matrix - expected).max() <= 1e-12
