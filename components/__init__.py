@@ -1,21 +1,19 @@
 """nlp-pipeline's components; importing this package registers them.
 
-Found by the engine through the entry-point group `nlp_pipeline.components`.
+Found by the engine through the entry-point group `nlp_pipeline.components`. The text
+stages are registered on import; the corpus learners (and the `embeddings` evaluator) are
+declared with `register_lazy` and imported the first time one is looked up or named here
+(`from components import TfIdf`), so a process that runs only text stages, such as a
+worker, never imports scikit-learn.
 """
 
-from .represent import (
-    BagOfWords,
-    Cooccurrence,
-    DocVectors,
-    Embeddings,
-    FastText,
-    GloVe,
-    OneHot,
-    Phrases,
-    Pretrained,
-    TfIdf,
-    Word2Vec,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from pipeline.registry import register_lazy
+
 from .text import (
     Coref,
     CorefEvaluator,
@@ -29,6 +27,32 @@ from .text import (
     Tokenize,
     WordSenses,
 )
+
+# class exported here -> (kind, registered name, module that registers it)
+_LAZY_COMPONENTS = {
+    "BagOfWords": ("represent", "bow", "components.represent.bow"),
+    "OneHot": ("represent", "onehot", "components.represent.bow"),
+    "TfIdf": ("represent", "tfidf", "components.represent.tfidf"),
+    "Phrases": ("represent", "phrases", "components.represent.phrases"),
+    "Cooccurrence": ("represent", "cooccurrence", "components.represent.cooccurrence"),
+    "Word2Vec": ("represent", "word2vec", "components.represent.word2vec"),
+    "FastText": ("represent", "fasttext", "components.represent.word2vec"),
+    "GloVe": ("represent", "glove", "components.represent.glove"),
+    "Pretrained": ("represent", "pretrained", "components.represent.pretrained"),
+    "DocVectors": ("represent", "docvectors", "components.represent.docvectors"),
+    "Embeddings": ("evaluator", "embeddings", "components.represent.evaluate"),
+}
+for _kind, _name, _module in _LAZY_COMPONENTS.values():
+    register_lazy(_kind, _name, _module)
+
+
+def __getattr__(attribute: str) -> Any:
+    """The learner classes, imported on first use."""
+    found = _LAZY_COMPONENTS.get(attribute)
+    if found is None:
+        raise AttributeError(f"module 'components' has no attribute {attribute!r}")
+    return getattr(importlib.import_module(found[2]), attribute)
+
 
 __all__ = [
     "BagOfWords",

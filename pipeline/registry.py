@@ -4,11 +4,17 @@ Components register themselves with `@register("stage", "tokenize")`. Packages
 (ours included) expose their components through the entry-point group
 `nlp_pipeline.components`: each entry point names a module whose import registers
 its components. The engine never imports a component directly.
+
+A package may also declare a component without importing it, with
+`register_lazy("represent", "tfidf", "components.represent.tfidf")`: the module is
+imported (and its `@register` runs) the first time the name is looked up. So a worker
+that runs only text stages never imports the learners' libraries (scikit-learn).
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
 import inspect
 import logging
 from collections.abc import Callable
@@ -20,6 +26,7 @@ __all__ = [
     "KINDS",
     "RegistryError",
     "register",
+    "register_lazy",
     "lookup",
     "names",
     "load_plugins",
@@ -31,6 +38,7 @@ ENTRY_POINT_GROUP = "nlp_pipeline.components"
 KINDS = ("stage", "reader", "represent", "task", "evaluator")
 
 _REGISTRY: dict[str, dict[str, type]] = {kind: {} for kind in KINDS}
+_LAZY: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}  # name -> module to import
 _plugins_loaded = False
 
 T = TypeVar("T", bound=type)
@@ -63,6 +71,18 @@ def register(kind: str, name: str) -> Callable[[T], T]:
     return decorator
 
 
+def register_lazy(kind: str, name: str, module: str) -> None:
+    """Declare that importing `module` registers the component `name` of `kind`.
+
+    Nothing is imported now: `lookup` imports the module the first time it is asked for
+    `name`, and `names` lists it meanwhile.
+    """
+    if kind not in _REGISTRY:
+        raise ValueError(f"unknown component kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if name not in _REGISTRY[kind]:
+        _LAZY[kind][name] = module
+
+
 def _qualname(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
@@ -86,7 +106,15 @@ def lookup(kind: str, name: str) -> type:
     table = _REGISTRY[kind]
     if name in table:
         return table[name]
-    known = sorted(table)
+    module = _LAZY[kind].get(name)
+    if module is not None:
+        importlib.import_module(module)
+        if name in table:
+            return table[name]
+        raise RegistryError(
+            f"{kind} {name!r} is declared by {module}, but importing it did not register it"
+        )
+    known = names(kind)
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise RegistryError(f"unknown {kind} {name!r}{hint} (registered: {', '.join(known) or 'none'})")
@@ -95,7 +123,7 @@ def lookup(kind: str, name: str) -> type:
 def names(kind: str) -> list[str]:
     """Sorted names registered for `kind`."""
     load_plugins()
-    return sorted(_REGISTRY[kind])
+    return sorted({*_REGISTRY[kind], *_LAZY[kind]})
 
 
 def parameters(cls: type) -> dict[str, inspect.Parameter]:

@@ -32,11 +32,33 @@ def test_stages_are_registered_and_found_through_the_entry_point():
         assert cls.name == name and cls.kind == "stage"
 
 
+HEAVY = ("spacy", "nltk", "gensim", "torch", "punkt", "sklearn")
+
+
 def test_importing_components_does_not_import_heavy_libraries():
-    # scikit-learn's base classes are imported on purpose: the vectorizers are sklearn estimators
-    code = "import components, sys; print(sorted(m for m in ('spacy', 'nltk', 'gensim', 'torch', 'punkt') if m in sys.modules))"
+    code = (
+        f"import components, corpora, sys; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_learners_are_listed_before_import_and_imported_when_first_looked_up():
+    code = (
+        "import sys, components\n"
+        "from pipeline import registry\n"
+        "print('tfidf' in registry.names('represent'), 'sklearn' in sys.modules)\n"
+        "cls = registry.lookup('represent', 'tfidf')\n"
+        "print(cls.__name__, cls.name, 'sklearn' in sys.modules)\n"
+        "from components import Word2Vec, Embeddings\n"
+        "print(registry.lookup('represent', 'word2vec') is Word2Vec, Embeddings.kind)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False", "TfIdf", "tfidf", "True", "True", "evaluator"]
+    with pytest.raises(AttributeError, match="has no attribute 'TfIdfs'"):
+        importlib.import_module("components").TfIdfs  # noqa: B018
+    with pytest.raises(registry.RegistryError, match="did you mean 'tfidf'"):
+        registry.lookup("represent", "tfidff")
 
 
 @pytest.mark.parametrize("name", sorted(STAGES))
