@@ -52,6 +52,10 @@ class ExecutionSettings(BaseModel):
     retries: Annotated[int, Field(ge=0, le=100)] = 2
 
 
+def _default_formats() -> list[Literal["parquet", "jsonl"]]:
+    return ["parquet"]
+
+
 class OutputSettings(BaseModel):
     """Where and how results are written.
 
@@ -63,7 +67,7 @@ class OutputSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     dir: str | None = None
-    formats: list[Literal["parquet", "jsonl"]] = Field(default_factory=lambda: ["parquet"])
+    formats: list[Literal["parquet", "jsonl"]] = Field(default_factory=_default_formats)
     incremental: bool = False
     staging: str | None = None
 
@@ -204,7 +208,7 @@ def component_model(kind: str, name: str) -> type[BaseModel]:
     """A pydantic model of a registered component's constructor parameters (extra keys forbidden)."""
     cls = registry.lookup(kind, name)
     try:
-        hints = typing.get_type_hints(cls.__init__, include_extras=True)
+        hints = typing.get_type_hints(cls.__init__, include_extras=True)  # type: ignore[misc]
     except (NameError, TypeError):
         hints = {}
     fields: dict[str, Any] = {}

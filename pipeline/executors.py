@@ -274,14 +274,14 @@ class DaskExecutor:
                 result = future.result()
             except KilledWorker as exc:
                 shard = str(future.key).split("-")[1].lstrip("0") or "0"
-                limit = (
+                attempts = (
                     f"on all {self.retries + 1} attempts (execution.retries: {self.retries})"
                     if self._cluster is not None
                     else "on every attempt the scheduler allows (its allowed-failures)"
                 )
                 raise ExecutorError(
                     f"Dask workers died (killed, out of memory, or a crash in a stage) while "
-                    f"processing shard {shard}, {limit}; finished shards are kept: run again to resume"
+                    f"processing shard {shard}, {attempts}; finished shards are kept: run again to resume"
                 ) from exc
             for task in _take(task_iter, 1):
                 completed.add(self._submit(task))

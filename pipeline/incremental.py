@@ -42,7 +42,13 @@ from .dataset import apply_sources, collect_garbage, commit_shard, verify_parts
 from .document import Document, Rejected
 from .executors import executor_for
 from .ledger import Ledger
-from .manifest import MANIFEST_VERSION, package_versions, stage_table, write_quarantine
+from .manifest import (
+    MANIFEST_VERSION,
+    package_versions,
+    run_timings,
+    stage_table,
+    write_quarantine,
+)
 from .runner import ProgressHook, RunError, RunResult, build_reader, stage_versions
 from .shards import ShardTask, stage_fingerprints, timed_shards
 from .store import atomic_write, remove_stale_temps, sha256_file
@@ -278,15 +284,9 @@ def run_incremental(
 
             manifest["represent"] = fit_learners(config, run_dir, part_hashes, executor)
         elapsed = time.perf_counter() - t_start
-        manifest["timings"] = {
-            "total_seconds": round(elapsed, 4),
-            "read_seconds": round(counters["read_seconds"], 4),
-            "stage_seconds": {k: round(v, 4) for k, v in stage_seconds.items()},
-            "documents_per_second": round(counts["in"] / elapsed, 2) if elapsed else None,
-            "words_per_second": round(counters["words"] / elapsed, 2) if elapsed else None,
-            "shards_computed": len(shard_entries),
-            "shards_reused": 0,
-        }
+        manifest["timings"] = run_timings(
+            elapsed, counters, stage_seconds, counts["in"], len(shard_entries), 0
+        )
         manifest["status"] = "complete" if complete else "stopped"
         manifest["finished"] = datetime.now(UTC).isoformat()
         write_manifest()

@@ -71,7 +71,7 @@ def shard_matrix(task: LearnerShard) -> Any:
     learner = _FITTED.get(task.key)
     if learner is None:
         registry.load_plugins()
-        cls = registry.lookup("represent", task.learner)
+        cls: Any = registry.lookup("represent", task.learner)
         learner = cls.load(task.fitted)
         _FITTED.clear()  # one fitted learner per worker at a time
         _FITTED[task.key] = learner

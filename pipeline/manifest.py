@@ -20,6 +20,7 @@ from .paths import inside
 from .store import atomic_write, sha256_file
 
 __all__ = [
+    "run_timings",
     "MANIFEST_VERSION",
     "load_manifest",
     "package_versions",
@@ -123,3 +124,23 @@ def write_quarantine(run_dir: Path, paths: Iterable[str]) -> None:
             except FileNotFoundError:
                 continue
     atomic_write(run_dir / "quarantine.jsonl", b"".join(blobs))
+
+
+def run_timings(
+    elapsed: float,
+    counters: Mapping[str, Any],
+    stage_seconds: Mapping[str, float],
+    documents: int,
+    computed: int,
+    reused: int,
+) -> dict[str, Any]:
+    """The manifest's `timings`: totals, reading and per-stage seconds, throughput, shard counts."""
+    return {
+        "total_seconds": round(elapsed, 4),
+        "read_seconds": round(counters["read_seconds"], 4),
+        "stage_seconds": {k: round(v, 4) for k, v in stage_seconds.items()},
+        "documents_per_second": round(documents / elapsed, 2) if elapsed else None,
+        "words_per_second": round(counters["words"] / elapsed, 2) if elapsed else None,
+        "shards_computed": computed,
+        "shards_reused": reused,
+    }

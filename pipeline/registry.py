@@ -128,7 +128,7 @@ def names(kind: str) -> list[str]:
 
 def parameters(cls: type) -> dict[str, inspect.Parameter]:
     """The keyword parameters of a component's constructor, in order."""
-    sig = inspect.signature(cls.__init__)
+    sig = inspect.signature(cls.__init__)  # type: ignore[misc]
     return {
         p.name: p
         for p in sig.parameters.values()

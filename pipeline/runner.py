@@ -32,6 +32,7 @@ from .manifest import (
     MANIFEST_VERSION,
     load_manifest,
     package_versions,
+    run_timings,
     shard_is_verified,
     stage_table,
     write_quarantine,
@@ -353,15 +354,14 @@ def _run_locked(
             fingerprints = [e["fingerprint"] for e in entries]
             manifest["represent"] = fit_learners(config, run_dir, fingerprints, executor)
     elapsed = time.perf_counter() - t_start
-    manifest["timings"] = {
-        "total_seconds": round(elapsed, 4),
-        "read_seconds": round(counters["read_seconds"], 4),
-        "stage_seconds": {k: round(v, 4) for k, v in stage_seconds.items()},
-        "documents_per_second": round(docs_in / elapsed, 2) if elapsed else None,
-        "words_per_second": round(counters["words"] / elapsed, 2) if elapsed else None,
-        "shards_computed": counters["computed"],
-        "shards_reused": counters["reused"],
-    }
+    manifest["timings"] = run_timings(
+        elapsed,
+        counters,
+        stage_seconds,
+        docs_in,
+        int(counters["computed"]),
+        int(counters["reused"]),
+    )
     manifest["status"] = "complete"
     manifest["finished"] = datetime.now(UTC).isoformat()
     write_manifest(force=True)
