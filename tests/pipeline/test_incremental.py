@@ -238,3 +238,34 @@ def test_real_and_malformed_feeds_counts_add_up_and_a_second_run_adds_nothing(
         "skipped_seen": counts["in"],
     }
     assert len((second.run_dir / "quarantine.jsonl").read_bytes().splitlines()) == len(records)
+
+
+def _items_in_feed(path: Path) -> int:
+    """RSS `item` and Atom `entry` elements of a well-formed feed, counted by an XML parse."""
+    from defusedxml import ElementTree
+
+    root = ElementTree.parse(path).getroot()
+    return sum(1 for e in root.iter() if str(e.tag).rsplit("}", 1)[-1] in ("item", "entry"))
+
+
+def test_every_item_of_every_feed_file_comes_out_or_is_quarantined(tmp_path, shared_data):
+    feeds = shared_data / "feeds"
+    result = run(make_config(tmp_path, feeds / "**" / "*"))
+    per_file: dict[str, int] = {}
+    for doc in read_documents(result.run_dir):
+        for source in doc.meta["sources"]:
+            per_file[source] = per_file.get(source, 0) + 1
+    quarantined: dict[str, list[dict]] = {}
+    for line in (result.run_dir / "quarantine.jsonl").read_bytes().splitlines():
+        record = orjson.loads(line)
+        quarantined.setdefault(record["source"], []).append(record)
+
+    real = sorted((feeds / "real").iterdir())
+    for path in real:  # well-formed: each item is a document, none is lost
+        source = path.as_posix()
+        assert per_file.get(source, 0) == _items_in_feed(path), path.name
+        assert source not in quarantined
+    for path in sorted((feeds / "malformed").iterdir()):  # each file accounted for
+        source = path.as_posix()
+        assert per_file.get(source, 0) + len(quarantined.get(source, [])) > 0, path.name
+        assert all(r["reason"] for r in quarantined.get(source, []))
