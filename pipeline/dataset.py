@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .ledger import Ledger
-from .paths import inside
+from .paths import inside, is_safe_relative
 from .shards import ShardResult
 from .store import read_shard, sha256_file, write_documents
 
@@ -65,7 +65,7 @@ def verify_parts(run_dir: Path, ledger: Ledger) -> list[dict[str, Any]]:
         if part["stem"] in damaged:
             continue
         relative = Path(part["path"])
-        if relative.is_absolute() or ".." in relative.parts:
+        if not is_safe_relative(relative):
             damaged[part["stem"]] = 0
             continue
         recorded = {"size": part["size"], "mtime_ns": part["mtime_ns"]}

@@ -236,20 +236,8 @@ def read_documents(run_dir: str | Path) -> Iterator[Document]:
         yield from read_published_documents(run_dir)
         return
     root = output_folder(run_dir)
-    if (root / "ledger.sqlite").is_file():
-        from .ledger import Ledger
-
-        with Ledger.open_readonly(root) as ledger:
-            paths = ledger.document_files()
-        for rel in paths:
-            path = inside(root, rel)
-            if path is not None:
-                yield from read_shard(path)
-        return
-    folder = root / "documents"
-    shards = sorted(folder.glob("shard-*.parquet")) or sorted(folder.glob("shard-*.jsonl"))
-    for shard in shards:
-        yield from read_shard(shard)
+    for rel in document_files(root):
+        yield from read_shard(root / rel)
 
 
 # ---------------------------------------------------------------------------------------------

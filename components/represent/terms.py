@@ -172,8 +172,9 @@ class TermLearner(TokenSelection, TransformerMixin, BaseEstimator):
         return stats
 
     def merge_statistics(self, first: TermStatistics, second: TermStatistics) -> TermStatistics:
-        """The statistics of two disjoint sets of documents together."""
-        return first + second
+        """The statistics of two disjoint sets of documents together (`first` is updated in place:
+        merging shard after shard costs each shard's terms, not the whole vocabulary again)."""
+        return first.update(second)
 
     def fit_statistics(self, stats: TermStatistics) -> Any:
         """Fit from merged `shard_statistics`: the same vocabulary (and idf) as `fit` on those documents."""

@@ -12,10 +12,9 @@ partial fit for `CountVectorizer`, hence this module.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from numbers import Integral
-from typing import Any
 
 import numpy as np
 
@@ -27,8 +26,8 @@ class TermStatistics:
     """Counts over some documents: how many, and per term its document frequency and total count.
 
     `terms` is the number of terms made from those documents (before any vocabulary
-    limit), kept for error messages. Instances are plain data (picklable) and merge
-    with `+`; the empty statistics are `TermStatistics()`.
+    limit), kept for error messages. Instances are plain data (picklable, so they cross
+    process boundaries as task results) and merge in place with `update`.
     """
 
     documents: int = 0
@@ -44,22 +43,13 @@ class TermStatistics:
         self.df.update(counts.keys())
         self.tf.update(counts)
 
-    def __add__(self, other: TermStatistics) -> TermStatistics:
-        merged = TermStatistics(self.documents, self.terms, Counter(self.df), Counter(self.tf))
-        merged.documents += other.documents
-        merged.terms += other.terms
-        merged.df.update(other.df)
-        merged.tf.update(other.tf)
-        return merged
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able form (for task results that cross process boundaries)."""
-        return {"documents": self.documents, "terms": self.terms, "df": self.df, "tf": self.tf}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TermStatistics:
-        """Inverse of `to_dict`."""
-        return cls(data["documents"], data["terms"], Counter(data["df"]), Counter(data["tf"]))
+    def update(self, other: TermStatistics) -> TermStatistics:
+        """Add the counts of `other` (disjoint documents) to these, in place; returns self."""
+        self.documents += other.documents
+        self.terms += other.terms
+        self.df.update(other.df)
+        self.tf.update(other.tf)
+        return self
 
 
 def vocabulary_from_statistics(
