@@ -186,11 +186,10 @@ def components(
             if name in registry.names(kind):
                 found.append(registry.describe(registry.lookup(kind, name)))
         if not found:
-            import difflib
+            from pipeline.hints import did_you_mean
 
             every = sorted({n for kind in registry.KINDS for n in registry.names(kind)})
-            close = difflib.get_close_matches(name, every, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, every)
             raise _err(f"no component named {name!r}{hint} (see `nlp components`)", EXIT_CONFIG)
         for info in found:
             console.print(

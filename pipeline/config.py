@@ -8,7 +8,6 @@ bad value and what is allowed. The resolved config has every default filled in.
 
 from __future__ import annotations
 
-import difflib
 import typing
 from collections.abc import Iterable, Mapping
 from functools import cache
@@ -19,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from . import registry
+from .hints import did_you_mean
 
 __all__ = [
     "ConfigError",
@@ -174,8 +174,7 @@ def _stage_slot(stages: list[Any], part: str, key: str) -> tuple[dict[str, Any] 
     elif part in names:
         index = names.index(part)
     else:
-        close = difflib.get_close_matches(part, [n for n in names if n], n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(part, [n for n in names if n])
         raise ConfigError(
             f"--set {key}: no stage {part!r} in the config{hint} (stages: {', '.join(map(str, names))})"
         )
@@ -242,16 +241,14 @@ def _explain(exc: ValidationError, model: type[BaseModel], path: str) -> str:
     if kind == "extra_forbidden":
         allowed = list(model.model_fields)
         key = str(err["loc"][-1])
-        close = difflib.get_close_matches(key, allowed, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(key, allowed)
         return f"{full}: unknown key{hint} (allowed: {', '.join(allowed) or 'no parameters'})"
     if kind == "missing":
         return f"{full}: required key is missing"
     if kind == "literal_error":
         expected = ctx.get("expected", "")
         options = [o.strip().strip("'\"") for o in expected.replace(" or ", ", ").split(",")]
-        close = difflib.get_close_matches(str(value), options, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(str(value), options)
         return f"{full}: {_show(value)} is not allowed{hint} (allowed: {expected})"
     message = err["msg"]
     message = message[0].lower() + message[1:] if message else "invalid value"
@@ -267,8 +264,7 @@ def _check_keys(data: Mapping[str, Any], allowed: Iterable[str], path: str) -> N
     allowed = list(allowed)
     for key in data:
         if key not in allowed:
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(str(key), allowed)
             where = f"{path}.{key}" if path else str(key)
             raise ConfigError(f"{where}: unknown key{hint} (allowed: {', '.join(allowed)})")
 
@@ -280,8 +276,7 @@ def _lookup(kind: str, name: Any, path: str) -> None:
         registry.lookup(kind, name)
     except registry.RegistryError:
         known = registry.names(kind)
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(name, known)
         raise ConfigError(
             f"{path}: unknown {kind} {name!r}{hint} (available: {', '.join(known) or 'none installed'})"
         ) from None

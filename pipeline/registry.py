@@ -13,13 +13,14 @@ that runs only text stages never imports the learners' libraries (scikit-learn).
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
 import logging
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
+
+from .hints import did_you_mean
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -115,8 +116,7 @@ def lookup(kind: str, name: str) -> type:
             f"{kind} {name!r} is declared by {module}, but importing it did not register it"
         )
     known = names(kind)
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(name, known)
     raise RegistryError(f"unknown {kind} {name!r}{hint} (registered: {', '.join(known) or 'none'})")
 
 
