@@ -22,6 +22,7 @@ from .hints import did_you_mean
 
 __all__ = [
     "ConfigError",
+    "UnknownKeyError",
     "load_config",
     "apply_overrides",
     "resolve_config",
@@ -35,6 +36,10 @@ TOP_LEVEL_KEYS = ("name", "corpus", "stages", "represent", "tasks", "execution",
 
 class ConfigError(ValueError):
     """A config problem, described in one line: key path, bad value, what is allowed."""
+
+
+class UnknownKeyError(ConfigError):
+    """A key the section (or component) does not take; the message lists the allowed keys."""
 
 
 class ExecutionSettings(BaseModel):
@@ -227,11 +232,12 @@ def validate_params(model: type[BaseModel], data: Any, path: str) -> dict[str, A
     try:
         return model.model_validate(dict(data)).model_dump(mode="json")
     except ValidationError as exc:
-        raise ConfigError(_explain(exc, model, path)) from None
+        raise _explain(exc, model, path) from None
 
 
-def _explain(exc: ValidationError, model: type[BaseModel], path: str) -> str:
-    """Turn the first pydantic error into one line: key path, bad value, what is allowed."""
+def _explain(exc: ValidationError, model: type[BaseModel], path: str) -> ConfigError:
+    """Turn the first pydantic error into a one-line `ConfigError` (`UnknownKeyError` for an
+    extra key): key path, bad value, what is allowed."""
     err = exc.errors(include_url=False)[0]
     loc = ".".join(str(p) for p in err["loc"])
     full = f"{path}.{loc}" if path and loc else (path or loc)
@@ -242,17 +248,19 @@ def _explain(exc: ValidationError, model: type[BaseModel], path: str) -> str:
         allowed = list(model.model_fields)
         key = str(err["loc"][-1])
         hint = did_you_mean(key, allowed)
-        return f"{full}: unknown key{hint} (allowed: {', '.join(allowed) or 'no parameters'})"
+        return UnknownKeyError(
+            f"{full}: unknown key{hint} (allowed: {', '.join(allowed) or 'no parameters'})"
+        )
     if kind == "missing":
-        return f"{full}: required key is missing"
+        return ConfigError(f"{full}: required key is missing")
     if kind == "literal_error":
         expected = ctx.get("expected", "")
         options = [o.strip().strip("'\"") for o in expected.replace(" or ", ", ").split(",")]
         hint = did_you_mean(str(value), options)
-        return f"{full}: {_show(value)} is not allowed{hint} (allowed: {expected})"
+        return ConfigError(f"{full}: {_show(value)} is not allowed{hint} (allowed: {expected})")
     message = err["msg"]
     message = message[0].lower() + message[1:] if message else "invalid value"
-    return f"{full}: {_show(value)} is invalid: {message}"
+    return ConfigError(f"{full}: {_show(value)} is invalid: {message}")
 
 
 def _show(value: Any) -> str:
@@ -266,7 +274,7 @@ def _check_keys(data: Mapping[str, Any], allowed: Iterable[str], path: str) -> N
         if key not in allowed:
             hint = did_you_mean(str(key), allowed)
             where = f"{path}.{key}" if path else str(key)
-            raise ConfigError(f"{where}: unknown key{hint} (allowed: {', '.join(allowed)})")
+            raise UnknownKeyError(f"{where}: unknown key{hint} (allowed: {', '.join(allowed)})")
 
 
 def _lookup(kind: str, name: Any, path: str) -> None:
@@ -316,10 +324,8 @@ def resolve_config(raw: Mapping[str, Any]) -> dict[str, Any]:
     corpus: dict[str, Any] = {"reader": reader}
     try:
         corpus.update(validate_params(reader_model, reader_params, "corpus"))
-    except ConfigError as exc:
-        if "unknown key" in str(exc):  # mention the engine-level keys too
-            raise ConfigError(f"{exc}; engine keys: {', '.join(sorted(limit_keys))}") from None
-        raise
+    except UnknownKeyError as exc:  # mention the engine-level keys too
+        raise UnknownKeyError(f"{exc}; engine keys: {', '.join(sorted(limit_keys))}") from None
     corpus.update(validate_params(CorpusLimits, limits, "corpus"))
 
     stages_raw = raw.get("stages") or []

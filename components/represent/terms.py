@@ -100,11 +100,8 @@ class TermLearner(TokenSelection, TransformerMixin, BaseEstimator):
             tokens = phrases[tokens]
         return make_terms(tokens, self.analyzer, self.ngram_range)
 
-    def _term_lists(self, docs: Iterable[Any], lengths: list[int]) -> Iterator[list[str]]:
-        for doc in docs:
-            terms = self._terms(doc)
-            lengths.append(len(terms))
-            yield terms
+    def _term_lists(self, docs: Iterable[Any]) -> _TermStream:
+        return _TermStream(self._terms(doc) for doc in docs)
 
     def _counter(self, vocabulary: dict[str, int] | None = None) -> Any:
         from sklearn.feature_extraction.text import CountVectorizer
@@ -129,31 +126,38 @@ class TermLearner(TokenSelection, TransformerMixin, BaseEstimator):
         else:
             self.__dict__.pop("_phrases", None)
             self.phrases_ = None
-        lengths: list[int] = []
         counter = self._counter()
+        stream = self._term_lists(corpus)
         try:
-            counts = counter.fit_transform(self._term_lists(corpus, lengths))
-        except ValueError as exc:
-            raise self._vocabulary_error(exc, sum(lengths), len(lengths)) from None
+            counts = counter.fit_transform(stream)
+        except ValueError:
+            # Once every document is counted, CountVectorizer fails only for an empty
+            # vocabulary: no terms at all, or none within min_df/max_df.
+            if not stream.finished:
+                raise
+            n_docs = len(stream.lengths)
+            if sum(stream.lengths) == 0:
+                raise self._no_terms_error(n_docs) from None
+            raise self._limits_error(n_docs) from None
         self.vocabulary_ = dict(counter.vocabulary_)
         self.terms_ = [str(t) for t in counter.get_feature_names_out()]
         self._count_vectorizer = counter
-        return counts, lengths
+        return counts, stream.lengths
 
-    def _vocabulary_error(self, exc: ValueError, n_terms: int, n_docs: int) -> ValueError:
-        """The user-facing error for scikit-learn's "nothing left" `ValueError`s (others unchanged)."""
-        if n_terms == 0:
-            return EmptyVocabularyError(
-                f"{self.name}: no terms left after token selection "  # type: ignore[attr-defined]
-                f"(field={self.field!r}, drop_stop={self.drop_stop}, drop_punct={self.drop_punct}) "
-                f"in {n_docs} documents: keep stop words or punctuation, or check the tokenize stage"
-            )
-        if "no terms remain" in str(exc) or "max_df corresponds" in str(exc):
-            return EmptyVocabularyError(
-                f"{self.name}: no term passes the vocabulary limits (min_df={self.min_df!r}, "  # type: ignore[attr-defined]
-                f"max_df={self.max_df!r}) over {n_docs} documents: lower min_df or raise max_df"
-            )
-        return exc
+    def _no_terms_error(self, n_docs: int) -> EmptyVocabularyError:
+        """Token selection left no term in any document."""
+        return EmptyVocabularyError(
+            f"{self.name}: no terms left after token selection "  # type: ignore[attr-defined]
+            f"(field={self.field!r}, drop_stop={self.drop_stop}, drop_punct={self.drop_punct}) "
+            f"in {n_docs} documents: keep stop words or punctuation, or check the tokenize stage"
+        )
+
+    def _limits_error(self, n_docs: int) -> EmptyVocabularyError:
+        """There are terms, but none within the `min_df`/`max_df` limits."""
+        return EmptyVocabularyError(
+            f"{self.name}: no term passes the vocabulary limits (min_df={self.min_df!r}, "  # type: ignore[attr-defined]
+            f"max_df={self.max_df!r}) over {n_docs} documents: lower min_df or raise max_df"
+        )
 
     # ---- fitting from per-shard counts (a run reduces them across its shards)
 
@@ -178,16 +182,17 @@ class TermLearner(TokenSelection, TransformerMixin, BaseEstimator):
 
     def fit_statistics(self, stats: TermStatistics) -> Any:
         """Fit from merged `shard_statistics`: the same vocabulary (and idf) as `fit` on those documents."""
-        try:
-            terms, dfs = vocabulary_from_statistics(
-                stats,
-                min_df=self.min_df,
-                max_df=self.max_df,
-                max_features=self.max_features,
-                binary=self.binary,
-            )
-        except ValueError as exc:
-            raise self._vocabulary_error(exc, stats.terms, stats.documents) from None
+        if stats.terms == 0:
+            raise self._no_terms_error(stats.documents)
+        terms, dfs = vocabulary_from_statistics(
+            stats,
+            min_df=self.min_df,
+            max_df=self.max_df,
+            max_features=self.max_features,
+            binary=self.binary,
+        )
+        if not terms:
+            raise self._limits_error(stats.documents)
         self.__dict__.pop("_phrases", None)
         self.__dict__.pop("_count_vectorizer", None)
         self.phrases_ = None
@@ -205,8 +210,8 @@ class TermLearner(TokenSelection, TransformerMixin, BaseEstimator):
             counter = self._count_vectorizer = self._counter(self.vocabulary_)
         if self.phrases and "_phrases" not in self.__dict__:
             self._phrases = frozen_phrases(self.phrases_)
-        lengths: list[int] = []
-        return counter.transform(self._term_lists(docs, lengths)), lengths
+        stream = self._term_lists(docs)
+        return counter.transform(stream), stream.lengths
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """The vocabulary in column order (scikit-learn's name for it)."""
@@ -273,6 +278,22 @@ class TermLearner(TokenSelection, TransformerMixin, BaseEstimator):
             "vocabulary": out / "vocabulary.json",
             "doc_ids": out / "doc_ids.json",
         }
+
+
+class _TermStream:
+    """The term lists handed to scikit-learn, recording what went through: each
+    document's number of terms, and whether the stream was read to its end."""
+
+    def __init__(self, term_lists: Iterable[list[str]]):
+        self.term_lists = term_lists
+        self.lengths: list[int] = []
+        self.finished = False
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for terms in self.term_lists:
+            self.lengths.append(len(terms))
+            yield terms
+        self.finished = True
 
 
 def _recording_ids(corpus: Iterable[Any], ids: list[str]) -> Iterator[Any]:

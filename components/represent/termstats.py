@@ -66,15 +66,12 @@ def vocabulary_from_statistics(
     `max_features` exactly as `CountVectorizer.fit` does: terms sorted, masked by
     document frequency, then the `max_features` most frequent kept (total counts, or
     document frequencies when `binary`), ties broken as scikit-learn's `argsort` does.
-    Raises `ValueError` with scikit-learn's messages when nothing is left.
+    Both are empty when nothing is left (no terms, or none within `min_df`/`max_df`),
+    where scikit-learn raises `ValueError`: the caller says which limit to change.
     """
-    if not stats.df:
-        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
     n_docs = stats.documents
     high = max_df if isinstance(max_df, Integral) else max_df * n_docs
     low = min_df if isinstance(min_df, Integral) else min_df * n_docs
-    if high < low:
-        raise ValueError("max_df corresponds to < documents than min_df")
     terms = sorted(stats.df)
     dfs = np.fromiter((stats.df[t] for t in terms), dtype=np.int64, count=len(terms))
     mask = (dfs <= high) & (dfs >= low)
@@ -86,6 +83,4 @@ def vocabulary_from_statistics(
         limited[np.where(mask)[0][keep]] = True
         mask = limited
     kept = np.where(mask)[0]
-    if len(kept) == 0:
-        raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
     return [terms[i] for i in kept], dfs[kept]

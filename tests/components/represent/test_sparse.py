@@ -126,6 +126,14 @@ def test_empty_vocabulary_is_a_clear_error():
         OneHot().fit([[], []])
 
 
+def test_limits_that_exclude_each_other_say_what_to_change():
+    docs = [["a", "b"], ["b", "c"], ["c", "d"]]
+    with pytest.raises(EmptyVocabularyError, match="no term passes the vocabulary limits"):
+        BagOfWords(min_df=3, max_df=2).fit(docs)
+    with pytest.raises(EmptyVocabularyError, match=r"min_df=0\.9, max_df=0\.1\) over 3 documents"):
+        TfIdf(min_df=0.9, max_df=0.1).fit(docs)
+
+
 def test_sklearn_clone_pipeline_and_grid_search(polarity_docs):
     labels = [doc.meta["label"] for doc in polarity_docs]
     learner = TfIdf(min_df=2)
