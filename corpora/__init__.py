@@ -2,11 +2,13 @@
 
 Importing this package registers every reader (`text`, `jsonl`, `csv`, `feeds`, `html`,
 `lee-news`, `lee-test`, `pang-lee-polarity`); the engine finds it through the
-`nlp_pipeline.components` entry point.
+`nlp_pipeline.components` entry point. `FileReader` is the base of the readers of files:
+a new one declares `suffixes` and implements `read_file(corpus_file)`.
 """
 
 from .csv_rows import CsvReader
 from .feeds import FeedReader
+from .file_reader import FileReader
 from .gensim_data import LeeNewsReader, LeeTestReader, PangLeePolarityReader
 from .html_pages import HtmlReader
 from .jsonl import JsonlReader
@@ -15,6 +17,7 @@ from .text import TextReader
 __all__ = [
     "CsvReader",
     "FeedReader",
+    "FileReader",
     "HtmlReader",
     "JsonlReader",
     "LeeNewsReader",

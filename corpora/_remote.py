@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 
 from pipeline.urls import RemotePath, join_url
 
-from ._files import CorpusFile, has_suffix, read_error_reason
+from ._corpus_file import CorpusFile, has_suffix, read_error_reason
 
 __all__ = ["find_remote_files", "open_remote"]
 

@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import csv
-import difflib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from pipeline.document import Document, Rejected
+from pipeline.hints import did_you_mean
 from pipeline.registry import register
-from pipeline.stage import Reader
 
-from ._files import (
-    READ_ERRORS,
-    CorpusFile,
-    CorpusPath,
-    TextLine,
-    check_encoding,
-    detection_sample,
-    iter_corpus_files,
-    iter_lines,
-    open_binary,
-    read_error_reason,
-    sniff_text,
-)
+from ._corpus_file import CorpusFile
+from ._decoding import TextLine, check_encoding, detection_sample, iter_lines, sniff_text
+from ._files import open_binary
+from .file_reader import FileReader
 
 __all__ = ["CsvReader"]
 
-CSV_SUFFIXES = (".csv", ".tsv")
 EXCERPT_CHARS = 200
 # Python's csv module refuses fields over 128 KiB by default; whole articles can be
 # longer. The limit is process-wide, so it is only ever raised, never lowered.
@@ -35,7 +24,7 @@ FIELD_SIZE_LIMIT = 1 << 26
 
 
 @register("reader", "csv")
-class CsvReader(Reader):
+class CsvReader(FileReader):
     """CSV/TSV files (a file, a folder or a glob; .gz/.bz2 too), one document per row.
 
     `text_column` names the text column, or a list of columns joined with "\\n" (empty
@@ -46,6 +35,8 @@ class CsvReader(Reader):
     lack a configured one is rejected whole (the reason lists its columns); malformed
     rows (wrong field count, undecodable) are rejected at the 1-based line they start on.
     """
+
+    suffixes = (".csv", ".tsv")
 
     def __init__(
         self,
@@ -70,30 +61,17 @@ class CsvReader(Reader):
         self.column_names = column_names
         self.encoding = encoding
 
-    def read(self) -> Iterator[Document | Rejected]:
-        """Yield one document (or rejection) per data row of every file, in order."""
-        return self.read_skipping(None)
-
-    def read_skipping(
-        self, skip: Callable[[CorpusPath], bool] | None
-    ) -> Iterator[Document | Rejected]:
-        """`read()`, leaving out the files for which `skip(path)` is true (incremental runs)."""
+    def prepare(self) -> None:
+        """Check `encoding` and `delimiter`; let the csv module take fields as long as articles."""
         check_encoding(self.encoding)
         if len(self.delimiter) != 1:
             raise ValueError(
                 f"delimiter must be a single character, not {self.delimiter!r} (use '\\t' for TSV)"
             )
         csv.field_size_limit(max(csv.field_size_limit(), FIELD_SIZE_LIMIT))
-        for corpus_file in iter_corpus_files(self.path, suffixes=CSV_SUFFIXES, skip=skip):
-            if corpus_file.error is not None:
-                yield Rejected(corpus_file.source, None, corpus_file.error)
-                continue
-            try:
-                yield from self._read_file(corpus_file)
-            except READ_ERRORS as exc:
-                yield Rejected(corpus_file.source, None, read_error_reason(exc))
 
-    def _read_file(self, corpus_file: CorpusFile) -> Iterator[Document | Rejected]:
+    def read_file(self, corpus_file: CorpusFile) -> Iterator[Document | Rejected]:
+        """One document (or rejection) per data row; a file lacking a configured column is rejected."""
         source = corpus_file.source
         with open_binary(corpus_file.path) as stream:
             sample = detection_sample(stream)
@@ -228,8 +206,9 @@ def _as_list(columns: str | list[str]) -> list[str]:
 def _missing_reason(missing: list[str], names: list[str]) -> str:
     hints = []
     for name in missing:
-        close = difflib.get_close_matches(name, names, n=1)
-        hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        # In brackets after each name, as several columns may be missing: 'bodi' (did you mean 'body'?)
+        hint = did_you_mean(name, names).removeprefix("; ")
+        hints.append(f"{name!r} ({hint})" if hint else repr(name))
     return (
         f"no column {', '.join(hints)} in this file; its columns are: {', '.join(names) or 'none'}"
     )

@@ -9,41 +9,36 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from pydantic import Field
 
 from pipeline.document import Document, Rejected
 from pipeline.registry import register
-from pipeline.stage import Reader, StageError
+from pipeline.stage import StageError
 
-from ._files import (
-    READ_ERRORS,
+from ._corpus_file import CorpusFile
+from ._decoding import (
     SNIFF_BYTES,
-    CorpusFile,
-    CorpusPath,
-    FileTooLarge,
     binary_reason,
     check_encoding,
     decode_error_reason,
-    iter_corpus_files,
-    read_bytes,
-    read_error_reason,
     resolve_encoding,
 )
+from ._files import read_bytes
 from ._html import element_text
+from .file_reader import FileReader
 
 __all__ = ["HtmlReader"]
 
-HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
 )
 
 
 @register("reader", "html")
-class HtmlReader(Reader):
+class HtmlReader(FileReader):
     """Saved HTML pages (a file, a folder or a glob; .gz/.bz2 too), one document per page with its main text.
 
     The text is trafilatura's main-text extraction (comments excluded), else the text
@@ -53,6 +48,8 @@ class HtmlReader(Reader):
     `<link rel=canonical>` or `og:url`). Undecodable, binary, oversized pages and
     pages without any text are rejected whole.
     """
+
+    suffixes = (".html", ".htm", ".xhtml")
 
     def __init__(
         self,
@@ -65,24 +62,17 @@ class HtmlReader(Reader):
         self.encoding = encoding
         self.max_file_bytes = max_file_bytes
 
-    def read(self) -> Iterator[Document | Rejected]:
-        """Yield one document (or rejection) per page, in sorted path order."""
-        return self.read_skipping(None)
-
-    def read_skipping(
-        self, skip: Callable[[CorpusPath], bool] | None
-    ) -> Iterator[Document | Rejected]:
-        """`read()`, leaving out the files for which `skip(path)` is true (incremental runs)."""
+    def prepare(self) -> None:
+        """Check `encoding`."""
         check_encoding(self.encoding)
-        for corpus_file in iter_corpus_files(self.path, suffixes=HTML_SUFFIXES, skip=skip):
-            if corpus_file.error is not None:
-                yield Rejected(corpus_file.source, None, corpus_file.error)
-            else:
-                yield self._read_page(corpus_file)
 
-    def count(self) -> int | None:
-        """The number of pages: each yields exactly one item."""
-        return sum(1 for _ in iter_corpus_files(self.path, suffixes=HTML_SUFFIXES))
+    def one_item_per_file(self) -> bool:
+        """Every page gives one document or one rejection."""
+        return True
+
+    def read_file(self, corpus_file: CorpusFile) -> Iterator[Document | Rejected]:
+        """The page's main text as one document, or the page's rejection."""
+        yield self._read_page(corpus_file)
 
     def _read_page(self, corpus_file: CorpusFile) -> Document | Rejected:
         import lxml.html
@@ -91,12 +81,7 @@ class HtmlReader(Reader):
         trafilatura = _import_trafilatura()
 
         source = corpus_file.source
-        try:
-            data = read_bytes(corpus_file.path, self.max_file_bytes)
-        except FileTooLarge as exc:
-            return Rejected(source, None, str(exc))
-        except READ_ERRORS as exc:
-            return Rejected(source, None, read_error_reason(exc))
+        data = read_bytes(corpus_file.path, self.max_file_bytes)
         decoded = self._decode(data)
         if isinstance(decoded, str):
             return Rejected(source, None, decoded)

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 
 from pipeline.document import Document, Rejected
 from pipeline.registry import register
-from pipeline.stage import Reader
 
-from ._files import (
-    READ_ERRORS,
-    CorpusFile,
-    CorpusPath,
-    iter_corpus_files,
-    open_binary,
-    read_error_reason,
-)
+from ._corpus_file import READ_ERRORS, CorpusFile, read_error_reason
+from ._files import open_binary
+from .file_reader import FileReader
 
 __all__ = ["JsonlReader"]
 
-JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 EXCERPT_CHARS = 200
 _JSON_TYPES = {
     dict: "an object",
@@ -34,7 +27,7 @@ _JSON_TYPES = {
 
 
 @register("reader", "jsonl")
-class JsonlReader(Reader):
+class JsonlReader(FileReader):
     """JSON Lines files (a file, a folder or a glob; .gz/.bz2 too), one document per JSON object.
 
     The text comes from `text_field`; the id from `id_field` (a string or integer),
@@ -44,6 +37,8 @@ class JsonlReader(Reader):
     Blank lines are skipped; malformed JSON, non-object lines and a missing or
     non-string text field become `Rejected` records at their 1-based line number.
     """
+
+    suffixes = (".jsonl", ".ndjson", ".json")
 
     def __init__(
         self,
@@ -58,31 +53,21 @@ class JsonlReader(Reader):
         self.id_field = id_field
         self.meta_fields = meta_fields
 
-    def read(self) -> Iterator[Document | Rejected]:
-        """Yield one document (or rejection) per non-blank line of every file, in order."""
-        return self.read_skipping(None)
-
-    def read_skipping(
-        self, skip: Callable[[CorpusPath], bool] | None
-    ) -> Iterator[Document | Rejected]:
-        """`read()`, leaving out the files for which `skip(path)` is true (incremental runs)."""
-        for corpus_file in iter_corpus_files(self.path, suffixes=JSONL_SUFFIXES, skip=skip):
-            if corpus_file.error is not None:
-                yield Rejected(corpus_file.source, None, corpus_file.error)
-                continue
-            number = 0
-            try:
-                with open_binary(corpus_file.path) as stream:
-                    for number, raw in enumerate(stream, start=1):  # noqa: B007 - read after the loop
-                        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                            raw = raw[3:]
-                        if raw.strip():
-                            yield self._record(corpus_file, number, raw)
-            except READ_ERRORS as exc:
-                position = number + 1 if number else None
-                yield Rejected(
-                    corpus_file.source, position, f"{read_error_reason(exc)} (after line {number})"
-                )
+    def read_file(self, corpus_file: CorpusFile) -> Iterator[Document | Rejected]:
+        """One document (or rejection) per non-blank line; a read error ends the file at its line."""
+        number = 0
+        try:
+            with open_binary(corpus_file.path) as stream:
+                for number, raw in enumerate(stream, start=1):  # noqa: B007 - read after the loop
+                    if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                        raw = raw[3:]
+                    if raw.strip():
+                        yield self._record(corpus_file, number, raw)
+        except READ_ERRORS as exc:
+            position = number + 1 if number else None
+            yield Rejected(
+                corpus_file.source, position, f"{read_error_reason(exc)} (after line {number})"
+            )
 
     def _record(self, corpus_file: CorpusFile, number: int, raw: bytes) -> Document | Rejected:
         source = corpus_file.source

@@ -2,35 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Literal
 
 from pipeline.document import Document, Rejected
 from pipeline.registry import register
-from pipeline.stage import Reader
 
-from ._files import (
-    READ_ERRORS,
+from ._corpus_file import CorpusFile
+from ._decoding import (
     SNIFF_BYTES,
-    CorpusFile,
-    CorpusPath,
     TextLine,
     check_encoding,
     decode_error_reason,
     detection_sample,
     is_wide,
-    iter_corpus_files,
     iter_lines,
-    open_binary,
-    read_error_reason,
     sniff_text,
 )
+from ._files import open_binary
+from .file_reader import FileReader
 
 __all__ = ["TextReader"]
 
 
 @register("reader", "text")
-class TextReader(Reader):
+class TextReader(FileReader):
     """Plain-text files (a file, a folder or a glob; .gz/.bz2 too) as one document per file, line or paragraph.
 
     `mode`: "file" (id `<relative path>`), "line" (one document per non-blank line, id
@@ -39,6 +35,8 @@ class TextReader(Reader):
     Binary, undecodable, unreadable and truncated files or lines become `Rejected`
     records; position is the 1-based line number (None in file mode).
     """
+
+    suffixes = None  # every file of a folder
 
     def __init__(
         self,
@@ -51,38 +49,27 @@ class TextReader(Reader):
         self.encoding = encoding
         self.mode = mode
 
-    def read(self) -> Iterator[Document | Rejected]:
-        """Yield the documents of every file in sorted path order, rejected items in place."""
-        return self.read_skipping(None)
-
-    def read_skipping(
-        self, skip: Callable[[CorpusPath], bool] | None
-    ) -> Iterator[Document | Rejected]:
-        """`read()`, leaving out the files for which `skip(path)` is true (incremental runs)."""
+    def prepare(self) -> None:
+        """Check `encoding` and `mode`."""
         check_encoding(self.encoding)
         if self.mode not in ("file", "line", "paragraph"):
             raise ValueError(f"mode must be 'file', 'line' or 'paragraph', not {self.mode!r}")
-        for corpus_file in iter_corpus_files(self.path, skip=skip):
-            if corpus_file.error is not None:
-                yield Rejected(corpus_file.source, None, corpus_file.error)
-            elif self.mode == "file":
-                yield self._read_file(corpus_file)
-            else:
-                yield from self._read_parts(corpus_file)
 
-    def count(self) -> int | None:
-        """In file mode, the number of files (each yields exactly one item); else None."""
-        if self.mode != "file":
-            return None
-        return sum(1 for _ in iter_corpus_files(self.path))
+    def one_item_per_file(self) -> bool:
+        """In file mode every file gives one document or one rejection."""
+        return self.mode == "file"
 
-    def _read_file(self, corpus_file: CorpusFile) -> Document | Rejected:
+    def read_file(self, corpus_file: CorpusFile) -> Iterator[Document | Rejected]:
+        """The file as one document, or its lines or paragraphs, by `mode`."""
+        if self.mode == "file":
+            yield self._whole_file(corpus_file)
+        else:
+            yield from self._parts(corpus_file)
+
+    def _whole_file(self, corpus_file: CorpusFile) -> Document | Rejected:
         source = corpus_file.source
-        try:
-            with open_binary(corpus_file.path) as stream:
-                data = stream.read()
-        except READ_ERRORS as exc:
-            return Rejected(source, None, read_error_reason(exc))
+        with open_binary(corpus_file.path) as stream:
+            data = stream.read()
         encoding, reason = sniff_text(data, self.encoding)
         if encoding is not None and not is_wide(encoding) and b"\x00" in data:
             encoding, reason = None, "binary file: contains NUL bytes"
@@ -98,31 +85,23 @@ class TextReader(Reader):
         meta = {"source": source, "encoding": encoding}
         return Document(id=corpus_file.relative, text=text, meta=meta)
 
-    def _read_parts(self, corpus_file: CorpusFile) -> Iterator[Document | Rejected]:
-        source = corpus_file.source
-        try:
-            with open_binary(corpus_file.path) as stream:
-                sample = (
-                    detection_sample(stream)
-                    if self.encoding.lower() == "auto"
-                    else stream.read(SNIFF_BYTES)
-                )
-        except READ_ERRORS as exc:
-            yield Rejected(source, None, read_error_reason(exc))
-            return
+    def _parts(self, corpus_file: CorpusFile) -> Iterator[Document | Rejected]:
+        with open_binary(corpus_file.path) as stream:
+            sample = (
+                detection_sample(stream)
+                if self.encoding.lower() == "auto"
+                else stream.read(SNIFF_BYTES)
+            )
         encoding, reason = sniff_text(sample, self.encoding)
         if encoding is None:
-            yield Rejected(source, None, reason or "")
+            yield Rejected(corpus_file.source, None, reason or "")
             return
-        try:
-            with open_binary(corpus_file.path) as stream:
-                lines = iter_lines(stream, encoding)
-                if self.mode == "line":
-                    yield from self._lines(corpus_file, lines, encoding)
-                else:
-                    yield from self._paragraphs(corpus_file, lines, encoding)
-        except READ_ERRORS as exc:
-            yield Rejected(source, None, read_error_reason(exc))
+        with open_binary(corpus_file.path) as stream:
+            lines = iter_lines(stream, encoding)
+            if self.mode == "line":
+                yield from self._lines(corpus_file, lines, encoding)
+            else:
+                yield from self._paragraphs(corpus_file, lines, encoding)
 
     def _lines(
         self, corpus_file: CorpusFile, lines: Iterator[TextLine], encoding: str

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import inspect
 import json
+import shutil
 import typing
 from pathlib import Path
 
@@ -11,29 +13,44 @@ import pydantic
 import pytest
 
 import corpora
+from corpora import FileReader
 from pipeline.document import Document, Rejected
 from pipeline.registry import describe, lookup, names
 from pipeline.stage import Reader
 
-READERS = ["text", "jsonl", "csv", "feeds", "html", "lee-news", "lee-test", "pang-lee-polarity"]
+FILE_READERS = ["text", "jsonl", "csv", "feeds", "html"]
+READERS = [*FILE_READERS, "lee-news", "lee-test", "pang-lee-polarity"]
+SECOND_FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Harbour Notes</title><link>https://harbour.example.org/</link>
+<item><title>Ferry timetable changes on Sunday</title><guid>harbour-0001</guid>
+<description>The early ferry leaves at seven, not six, from next week.</description></item>
+</channel></rss>
+"""
 
 
 def reader_config(name: str, folder: Path) -> dict[str, typing.Any]:
-    """Parameters that make each reader read a small real corpus written to `folder`."""
+    """Parameters that make each reader read a small real corpus written to `folder`.
+
+    Every file reader gets two files, so that skipping and rejecting one can be seen.
+    """
     if name == "text":
         (folder / "a.txt").write_text("First paragraph.\n\nSecond paragraph.\n")
         (folder / "b.txt").write_text("Another file.\n")
-        return {"path": str(folder / "*.txt"), "mode": "paragraph"}
+        return {"path": str(folder / "*.txt*"), "mode": "paragraph"}
     if name == "jsonl":
         (folder / "a.jsonl").write_text(
             json.dumps({"text": "One."}) + "\n" + json.dumps({"text": "Two."}) + "\n"
         )
-        return {"path": str(folder / "a.jsonl"), "id_field": None}
+        (folder / "b.jsonl").write_text(json.dumps({"text": "Three."}) + "\n")
+        return {"path": str(folder), "id_field": None}
     if name == "csv":
         (folder / "a.csv").write_text("text,label\nOne.,x\nTwo.,y\n")
-        return {"path": str(folder / "a.csv"), "label_column": "label"}
+        (folder / "b.csv").write_text("text,label\nThree.,z\n")
+        return {"path": str(folder), "label_column": "label"}
     if name == "feeds":
-        return {"path": str(Path(corpora.__file__).parent / "samples" / "sample_feed.xml")}
+        shutil.copy(Path(corpora.__file__).parent / "samples" / "sample_feed.xml", folder)
+        (folder / "the-harbour.rss").write_text(SECOND_FEED)
+        return {"path": str(folder)}
     if name == "html":
         (folder / "a.html").write_text(
             "<html><body><p>A short page about the harbour.</p></body></html>"
@@ -43,6 +60,13 @@ def reader_config(name: str, folder: Path) -> dict[str, typing.Any]:
         )
         return {"path": str(folder)}
     return {}
+
+
+def _summary(item: Document | Rejected) -> tuple[typing.Any, ...]:
+    """What a user sees of an item: kind, id, text, source, and for a rejection where and why."""
+    if isinstance(item, Document):
+        return ("Document", item.id, item.text, item.meta["source"])
+    return ("Rejected", item.id, None, item.source, item.position, item.reason)
 
 
 def test_importing_corpora_registers_every_reader():
@@ -123,3 +147,58 @@ def test_read_streams_and_restarts_with_the_same_order_and_ids(name, tmp_path):
     assert len(ids) == len(set(ids))
     count = reader.count()
     assert count is None or count == len(one)
+
+
+@pytest.mark.parametrize("name", FILE_READERS)
+def test_file_readers_declare_their_suffixes_and_read_one_file_at_a_time(name, tmp_path):
+    cls = lookup("reader", name)
+    assert issubclass(cls, FileReader)
+    assert cls.read_file is not FileReader.read_file
+    assert cls.suffixes is None or all(s.startswith(".") for s in cls.suffixes)
+    config = reader_config(name, tmp_path)
+    (tmp_path / "notes.bak").write_text("Not part of the corpus.\n")
+    items = [_summary(x) for x in cls(**config).read()]
+    sources = list(dict.fromkeys(item[3] for item in items))
+    assert sources == sorted(sources) and len(sources) == 2  # one file after the other, in order
+    if cls.suffixes is not None:
+        assert not any(source.endswith(".bak") for source in sources)
+
+
+@pytest.mark.parametrize("name", FILE_READERS)
+def test_read_skipping_asks_once_per_file_and_leaves_out_what_it_skips(name, tmp_path):
+    reader = lookup("reader", name)(**reader_config(name, tmp_path))
+    everything = [_summary(x) for x in reader.read()]
+    asked: list[str] = []
+
+    def skip_the_first(path):
+        asked.append(path.as_posix())
+        return len(asked) == 1
+
+    kept = [_summary(x) for x in reader.read_skipping(skip_the_first)]
+    assert len(asked) == len(set(asked)) == 2
+    assert {item[3] for item in everything} == set(asked)
+    assert kept == [item for item in everything if item[3] != asked[0]]
+    assert list(reader.read_skipping(lambda path: True)) == []
+
+
+@pytest.mark.parametrize("name", FILE_READERS)
+def test_unreadable_and_truncated_files_become_rejections_and_reading_goes_on(name, tmp_path):
+    cls = lookup("reader", name)
+    config = reader_config(name, tmp_path)
+    good = [_summary(x) for x in cls(**config).read()]
+    suffix = (cls.suffixes or (".txt",))[0]
+    first_file = sorted(p for p in tmp_path.iterdir() if p.name.endswith(suffix))[0]
+    broken = tmp_path / f"0-broken{suffix}"
+    broken.symlink_to(tmp_path / "nowhere")
+    cut = tmp_path / f"0-cut{suffix}.gz"
+    whole = gzip.compress(first_file.read_bytes())
+    cut.write_bytes(whole[: len(whole) // 2])
+
+    items = [_summary(x) for x in cls(**config).read()]
+
+    assert items[0][:2] == ("Rejected", None) and items[0][3:5] == (broken.as_posix(), None)
+    assert items[0][5].startswith("cannot read file: it does not exist")
+    from_cut = [item for item in items if item[3] == cut.as_posix()]
+    assert from_cut and from_cut[-1][0] == "Rejected"
+    assert from_cut[-1][-1].startswith("truncated compressed file")
+    assert items[1 + len(from_cut) :] == good
