@@ -119,7 +119,7 @@ class OneHot(BagOfWords):
 
         if self.phrases and "_phrases" not in self.__dict__:
             self._transform_counts([])  # builds the phrase model
-        terms = self._terms(doc)
+        [terms] = self._terms([doc])
         columns = [self.vocabulary_.get(t, -1) for t in terms]
         rows = [i for i, c in enumerate(columns) if c >= 0]
         cols = [c for c in columns if c >= 0]

@@ -1,14 +1,14 @@
 """Terms of a document: word n-grams, character n-grams, phrases; the base of the sparse learners.
 
-The n-gram rules are scikit-learn's own (`CountVectorizer._word_ngrams`,
-`_char_ngrams`, `_char_wb_ngrams`), applied to the selected tokens (character
-n-grams run over the tokens joined by single spaces), so a learner here and a
-scikit-learn vectorizer given the same tokens produce the same terms.
+A document's terms come from scikit-learn's own analyzer
+(`CountVectorizer(...).build_analyzer()`) applied to the selected tokens: as they
+are for word n-grams, joined by single spaces for character n-grams. So a learner
+here and a scikit-learn vectorizer given the same tokens produce the same terms.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,58 +20,40 @@ from .phrases import frozen_phrases, phrases_to_json, train_phrases
 from .termstats import TermStatistics, vocabulary_from_statistics
 from .tokens import EmptyVocabularyError, TokenSelection
 
-__all__ = ["TermLearner", "make_terms"]
+__all__ = ["TermLearner", "term_analyzer"]
+
+ANALYZERS = ("word", "char", "char_wb")
 
 
-def make_terms(tokens: Sequence[str], analyzer: str, ngram_range: Sequence[int]) -> list[str]:
-    """The terms of one token list: word n-grams, or character n-grams ("char", "char_wb")."""
-    min_n, max_n = int(ngram_range[0]), int(ngram_range[1])
-    if analyzer == "word":
-        if max_n == 1 and min_n == 1:
-            return list(tokens)
-        return _word_ngrams(tokens, min_n, max_n)
-    text = " ".join(tokens)
-    if analyzer == "char":
-        return _char_ngrams(text, min_n, max_n)
-    if analyzer == "char_wb":
-        return _char_wb_ngrams(text, min_n, max_n)
-    raise ValueError(f"unknown analyzer {analyzer!r}; use word, char or char_wb")
+def term_analyzer(analyzer: str, ngram_range: Sequence[int]) -> Callable[[list[str]], list[str]]:
+    """scikit-learn's analyzer taking one token list to its terms.
+
+    `analyzer` "word" makes word n-grams of the tokens; "char" and "char_wb" make
+    character n-grams of the tokens joined by single spaces. `ngram_range` is
+    `(min_n, max_n)`. Raises `ValueError` for another analyzer.
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    if analyzer not in ANALYZERS:
+        raise ValueError(f"unknown analyzer {analyzer!r}; use word, char or char_wb")
+    word = analyzer == "word"
+    return CountVectorizer(
+        analyzer=analyzer,
+        ngram_range=(int(ngram_range[0]), int(ngram_range[1])),
+        preprocessor=_identity if word else _join_tokens,
+        tokenizer=_identity if word else None,
+        token_pattern=None,
+        lowercase=False,
+    ).build_analyzer()
 
 
-def _word_ngrams(tokens: Sequence[str], min_n: int, max_n: int) -> list[str]:
-    out = list(tokens) if min_n == 1 else []
-    n_tokens = len(tokens)
-    for n in range(max(min_n, 2), min(max_n + 1, n_tokens + 1)):
-        out.extend(" ".join(tokens[i : i + n]) for i in range(n_tokens - n + 1))
-    return out
-
-
-def _char_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
-    n_chars = len(text)
-    out = list(text) if min_n == 1 else []
-    for n in range(max(min_n, 2), min(max_n + 1, n_chars + 1)):
-        out.extend(text[i : i + n] for i in range(n_chars - n + 1))
-    return out
-
-
-def _char_wb_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
-    out: list[str] = []
-    for word in text.split():
-        word = f" {word} "
-        length = len(word)
-        for n in range(min_n, max_n + 1):
-            offset = 0
-            out.append(word[offset : offset + n])
-            while offset + n < length:
-                offset += 1
-                out.append(word[offset : offset + n])
-            if offset == 0:  # a word shorter than n: counted once
-                break
-    return out
+def _join_tokens(tokens: list[str]) -> str:
+    """The text character n-grams are made from."""
+    return " ".join(tokens)
 
 
 def _identity(terms: list[str]) -> list[str]:
-    """The analyzer handed to scikit-learn: terms are made before it sees them."""
+    """Tokens that are already tokens; terms made before scikit-learn's counting sees them."""
     return terms
 
 
@@ -93,15 +75,20 @@ class TermLearner(TokenSelection, TransformerMixin, BaseEstimator):
 
     # ---- terms
 
-    def _terms(self, doc: Any) -> list[str]:
-        tokens = self.select(doc)
+    def _terms(self, docs: Iterable[Any]) -> Iterator[list[str]]:
+        """Each document's terms: selected tokens, phrases joined when learned, n-grams."""
+        analyze = term_analyzer(
+            self.analyzer, self.ngram_range
+        )  # once per stream, not per document
         phrases = self.__dict__.get("_phrases")
-        if phrases is not None:
-            tokens = phrases[tokens]
-        return make_terms(tokens, self.analyzer, self.ngram_range)
+        for doc in docs:
+            tokens = self.select(doc)
+            if phrases is not None:
+                tokens = phrases[tokens]
+            yield analyze(tokens)
 
     def _term_lists(self, docs: Iterable[Any]) -> _TermStream:
-        return _TermStream(self._terms(doc) for doc in docs)
+        return _TermStream(self._terms(docs))
 
     def _counter(self, vocabulary: dict[str, int] | None = None) -> Any:
         from sklearn.feature_extraction.text import CountVectorizer
@@ -171,8 +158,8 @@ class TermLearner(TokenSelection, TransformerMixin, BaseEstimator):
     def shard_statistics(self, docs: Iterable[Any]) -> TermStatistics:
         """Document count, document frequencies and total counts of the terms of `docs`."""
         stats = TermStatistics()
-        for doc in docs:
-            stats.add_document(self._terms(doc))
+        for terms in self._terms(docs):
+            stats.add_document(terms)
         return stats
 
     def merge_statistics(self, first: TermStatistics, second: TermStatistics) -> TermStatistics:
