@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import lru_cache
 from typing import Any, Literal
 
 from pipeline.document import Document
@@ -16,6 +17,7 @@ from .wsd import load_wordnet, wordnet_pos
 __all__ = ["Lemmatize", "lookup_languages"]
 
 LOOKUPS_PACKAGE = "spacy-lookups-data"
+_CACHE_MAX = 1 << 20  # (form, POS) pairs remembered per lemmatizer: a corpus repeats its words
 
 
 def lookup_languages() -> list[str]:
@@ -27,8 +29,9 @@ def lookup_languages() -> list[str]:
     return sorted(p.name[: -len(suffix)] for p in data.iterdir() if p.name.endswith(suffix))
 
 
-def _lookup_lemmatizer(language: str) -> Callable[[str], str]:
-    """Lemma of a word from spaCy's lookup table for `language` (`spacy-lookups-data`)."""
+def _lookup_lemmatizer(language: str) -> Callable[[str, str | None], str]:
+    """Lemma of a word from spaCy's lookup table for `language` (`spacy-lookups-data`);
+    the POS is ignored (the tables have none)."""
     if importlib.util.find_spec("spacy_lookups_data") is None:
         raise StageError(
             f"lemmatize: backend 'lookup' needs spaCy's lookup tables: `pip install {LOOKUPS_PACKAGE}`"
@@ -42,7 +45,7 @@ def _lookup_lemmatizer(language: str) -> Callable[[str], str]:
 
     table = load_lookups(language, ["lemma_lookup"]).get_table("lemma_lookup")
 
-    def lemma(form: str) -> str:
+    def lemma(form: str, upos: str | None) -> str:
         # spaCy's lookup mode uses the text as written; the lowercase form is tried
         # next, so a capitalized sentence start ("Went") finds its lemma too
         return table.get(form) or table.get(form.lower()) or form
@@ -121,10 +124,9 @@ class Lemmatize(SpacyStage):
         resources = self.__dict__.get("_resources")
         if resources is None:
             if self.backend == "lookup":
-                lookup = _lookup_lemmatizer(self.language)
-                resources = _cached(lambda form, upos: lookup(form))
+                resources = lru_cache(maxsize=_CACHE_MAX)(_lookup_lemmatizer(self.language))
             elif self.backend == "wordnet":
-                resources = _cached(_wordnet_lemmatizer())
+                resources = lru_cache(maxsize=_CACHE_MAX)(_wordnet_lemmatizer())
             else:
                 raise StageError(
                     f"lemmatize: unknown backend {self.backend!r}; use spacy, lookup or wordnet"
@@ -148,19 +150,3 @@ class Lemmatize(SpacyStage):
             tags = tokens.pos if tokens.pos is not None else [None] * len(forms)
             tokens.lemma = [lemma(form, tag) for form, tag in zip(forms, tags, strict=True)]
             yield doc
-
-
-def _cached(lemma: Callable[[str, str | None], str]) -> Callable[[str, str | None], str]:
-    """Memoize a word lemmatizer per (form, POS): a corpus repeats its words."""
-    memo: dict[tuple[str, str | None], str] = {}
-
-    def cached(form: str, upos: str | None) -> str:
-        key = (form, upos)
-        value = memo.get(key)
-        if value is None:
-            if len(memo) > 1 << 20:
-                memo.clear()
-            value = memo[key] = lemma(form, upos)
-        return value
-
-    return cached

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from typing import Literal
@@ -29,7 +30,7 @@ SNOWBALL_LANGUAGES = (
 # on every language. Arabic and Finnish have no word list to check: NLTK is used.
 PYSTEMMER_IDENTICAL = {"2.2": frozenset({"dutch", "german", "norwegian", "swedish"})}
 
-_CACHE_MAX = 1 << 20
+_CACHE_MAX = 1 << 20  # words remembered per stemmer: a corpus repeats its words
 
 
 def _pystemmer(language: str) -> Callable[[str], str] | None:
@@ -51,7 +52,7 @@ def _pystemmer(language: str) -> Callable[[str], str] | None:
 
 
 def make_stemmer(algorithm: str, language: str = "english") -> Callable[[str], str]:
-    """Return a function stemming one word, memoized per word.
+    """Return a function stemming one word, memoized (LRU, up to 2**20 words).
 
     `algorithm`: "porter" (NLTK's PorterStemmer, NLTK extensions mode), "snowball"
     (NLTK's SnowballStemmer for `language`, or PyStemmer where it gives identical
@@ -81,21 +82,7 @@ def make_stemmer(algorithm: str, language: str = "english") -> Callable[[str], s
         raise StageError(
             f"stem: unknown algorithm {algorithm!r}; use one of porter, snowball, lancaster"
         )
-    return _memoized(stem)
-
-
-def _memoized(stem: Callable[[str], str]) -> Callable[[str], str]:
-    memo: dict[str, str] = {}
-
-    def cached(word: str) -> str:
-        value = memo.get(word)
-        if value is None:
-            if len(memo) > _CACHE_MAX:
-                memo.clear()
-            value = memo[word] = stem(word)
-        return value
-
-    return cached
+    return lru_cache(maxsize=_CACHE_MAX)(stem)
 
 
 @register("stage", "stem")
