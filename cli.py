@@ -151,13 +151,13 @@ def validate(
 ) -> None:
     """Check a config without running it; with --show, print it fully resolved."""
     from pipeline.config import ConfigError, dump_config
-    from pipeline.paths import output_folder
     from pipeline.runner import check_corpus_path
+    from pipeline.settings import RunSettings
 
     try:
         resolved = _resolve(config, list(set_ or []))
-        check_corpus_path(resolved["corpus"])
-        output_folder(resolved["output"]["dir"])  # an unknown protocol, a missing s3fs
+        check_corpus_path(resolved["corpus"].get("path"))
+        RunSettings.from_config(resolved)  # output.dir: an unknown protocol, a missing s3fs
     except ConfigError as exc:
         raise _err(str(exc), EXIT_CONFIG) from None
     if show:

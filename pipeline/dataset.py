@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from .files import sha256_file
 from .ledger import Ledger
 from .paths import inside, is_safe_relative
-from .shards import ShardResult
-from .store import read_shard, sha256_file, write_documents
+from .shard_files import read_shard, write_documents
+from .shards import PartitionedShardResult
 
 __all__ = ["apply_sources", "collect_garbage", "commit_shard", "verify_parts"]
 
@@ -96,7 +97,7 @@ def verify_parts(run_dir: Path, ledger: Ledger) -> list[dict[str, Any]]:
 
 
 def apply_sources(
-    run_dir: Path, ledger: Ledger, run: int, formats: list[str], counter: Iterator[int]
+    run_dir: Path, ledger: Ledger, run: int, formats: Iterable[str], counter: Iterator[int]
 ) -> int:
     """Rewrite each part holding a document that was seen in a further source; return how many."""
     ledger.settle_orphan_sources()
@@ -144,27 +145,27 @@ def commit_shard(
     run_dir: Path,
     ledger: Ledger,
     run: int,
-    result: ShardResult,
+    result: PartitionedShardResult,
     keys: list[tuple[str, bool]],
     sources: Mapping[str, str],
 ) -> int:
     """Commit a finished shard's parts and keys; return how many documents it added."""
-    prefix = result.extra["prefix"]
+    prefix = result.prefix
     stem_of: dict[str, str] = {}
     parts: list[dict[str, Any]] = []
-    for part in result.extra.get("parts", []):
-        for doc_id in part["ids"]:
-            stem_of[doc_id] = part["stem"]
-        for fmt, info in part["files"].items():
+    for part in result.parts:
+        for doc_id in part.ids:
+            stem_of[doc_id] = part.stem
+        for fmt, info in part.files.items():
             parts.append(
                 {
                     "path": info["path"],
-                    "stem": part["stem"],
+                    "stem": part.stem,
                     "base": prefix,
-                    "partition": part["partition"],
+                    "partition": part.partition,
                     "format": fmt,
                     "sha256": info["sha256"],
-                    "documents": len(part["ids"]),
+                    "documents": len(part.ids),
                     **_stat_inside(run_dir, info["path"]),
                 }
             )

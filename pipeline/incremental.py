@@ -27,9 +27,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,23 +36,24 @@ from typing import Any
 
 import orjson
 
-from .config import dump_config
 from .dataset import apply_sources, collect_garbage, commit_shard, verify_parts
 from .document import Document, Rejected
-from .executors import executor_for
+from .files import sha256_file
 from .ledger import Ledger
-from .manifest import (
-    MANIFEST_VERSION,
-    package_versions,
-    run_timings,
-    stage_table,
-    write_quarantine,
+from .manifest import write_quarantine
+from .run_types import RunError, SourceSummary, StopCheck
+from .settings import RunSettings
+from .shards import (
+    PartitionedShardResult,
+    ReadTimer,
+    ShardResult,
+    ShardTask,
+    stage_fingerprints,
+    timed_shards,
 )
-from .runner import ProgressHook, RunError, RunResult, build_reader, stage_versions
-from .shards import ShardTask, stage_fingerprints, timed_shards
-from .store import atomic_write, remove_stale_temps, sha256_file
+from .stage import Reader
 
-__all__ = ["run_incremental", "item_key"]
+__all__ = ["LedgerShards", "item_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -133,161 +133,181 @@ class _Intake:
             yield item
 
 
-def run_incremental(
-    config: Mapping[str, Any],
-    run_dir: Path,
-    progress: ProgressHook,
-    should_stop: Callable[[], bool] | None,
-    started_wall: datetime,
-    t_start: float,
-) -> RunResult:
-    """Run an incremental config (the caller holds the run folder's lock)."""
-    corpus, execution = config["corpus"], config["execution"]
-    formats = list(config["output"]["formats"])
-    if any((run_dir / "documents").glob("shard-*")):
-        raise RunError(
-            f"{run_dir} holds a non-incremental run (documents/shard-*); choose another --output "
-            "for the incremental dataset"
+class LedgerShards:
+    """The shard source of an incremental run: only items no earlier run committed.
+
+    Entering opens the ledger, drops part files no commit lists, verifies committed parts,
+    begins a run in the ledger and rewrites parts whose documents turned up in further
+    sources; `finish` commits those sources and, unless the run was stopped, records
+    the input files read in full (so the next run can skip them unchanged).
+    """
+
+    def __init__(self, settings: RunSettings, reader: Reader, timer: ReadTimer, started: str):
+        self.settings = settings
+        self.reader = reader
+        self.timer = timer
+        self.started = started
+        self._scope = ExitStack()
+        self._entries: dict[int, dict[str, Any]] = {}
+        self._pending: dict[int, list[tuple[str, bool]]] = {}
+        self._out = 0
+        self._stopped = False
+
+    def check(self) -> None:
+        """Refuse a run folder that holds a plain run's shards."""
+        run_dir = self.settings.output.run_dir
+        if any((run_dir / "documents").glob("shard-*")):
+            raise RunError(
+                f"{run_dir} holds a non-incremental run (documents/shard-*); choose another --output "
+                "for the incremental dataset"
+            )
+
+    def __enter__(self) -> LedgerShards:
+        run_dir = self.settings.output.run_dir
+        ledger = self._scope.enter_context(Ledger.open(run_dir))
+        self.ledger = ledger
+        self._removed = collect_garbage(run_dir, ledger)
+        self._damaged = verify_parts(run_dir, ledger)
+        stages_key = orjson.dumps(
+            [[s.name, s.params, s.version] for s in self.settings.stages],
+            option=orjson.OPT_SORT_KEYS,
+        ).decode()
+        earlier = ledger.stage_configs()
+        if earlier and earlier[-1] != stages_key:
+            logger.warning(
+                "the stages changed since the last run: documents already in %s keep their "
+                "earlier processing; use a new output folder to process everything again",
+                run_dir,
+            )
+        self.run_no = ledger.begin_run(self.started, stages_key)
+        self._rewrite_counter = itertools.count()
+        self._rewritten = self._apply_sources()
+        self.intake = _Intake(ledger)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._scope.close()
+
+    def _apply_sources(self) -> int:
+        return apply_sources(
+            self.settings.output.run_dir,
+            self.ledger,
+            self.run_no,
+            self.settings.output.formats,
+            self._rewrite_counter,
         )
-    remove_stale_temps(run_dir)
-    atomic_write(run_dir / "config.yaml", dump_config(config).encode("utf-8"))
-    specs = stage_versions(config)
-    stages_key = orjson.dumps(specs, option=orjson.OPT_SORT_KEYS).decode()
-    engine_key = orjson.dumps({"max_chars": corpus["max_chars"]}).decode()
-    reader = build_reader(corpus)
 
-    # The executor stays open after the stages: the corpus learners reduce over its workers.
-    with ExitStack() as executor_scope:
-        with Ledger.open(run_dir) as ledger:
-            removed = collect_garbage(run_dir, ledger)
-            damaged = verify_parts(run_dir, ledger)
-            earlier = ledger.stage_configs()
-            if earlier and earlier[-1] != stages_key:
-                logger.warning(
-                    "the stages changed since the last run: documents already in %s keep their "
-                    "earlier processing; use a new output folder to process everything again",
-                    run_dir,
-                )
-            run_no = ledger.begin_run(started_wall.isoformat(), stages_key)
-            rewrite_counter = itertools.count()
-            rewritten = apply_sources(run_dir, ledger, run_no, formats, rewrite_counter)
+    def header(self) -> dict[str, Any]:
+        """`incremental: true` and the run's number in the ledger."""
+        return {"incremental": True, "run": self.run_no}
 
-            intake = _Intake(ledger)
-            if corpus["limit"] is None:
-                items = reader.read_skipping(intake.skip_file)
-            else:  # a partial read: no file is skipped, and none is recorded as read in full
-                items = itertools.islice(reader.read(), corpus["limit"])
-            manifest: dict[str, Any] = {
-                "manifest_version": MANIFEST_VERSION,
-                "name": config["name"],
-                "status": "running",
-                "incremental": True,
-                "run": run_no,
-                "started": started_wall.isoformat(),
-                "documents": {"in": 0, "out": 0, "quarantined": 0, "skipped_seen": 0},
-                "versions": package_versions(),
-                "components": {name: version for name, _, version in specs},
-                "shards": [],
-            }
-            entries: dict[int, dict[str, Any]] = {}
-            pending: dict[int, list[tuple[str, bool]]] = {}
-            stage_seconds = {name: 0.0 for name, _, _ in specs}
-            counters = {"read_seconds": 0.0, "words": 0, "out": 0, "stopped": 0}
+    def initial_counts(self) -> dict[str, int]:
+        """`in`, `out`, `quarantined`, `skipped_seen` at zero."""
+        return {"in": 0, "out": 0, "quarantined": 0, "skipped_seen": 0}
 
-            def write_manifest() -> None:
-                manifest["shards"] = [entries[i] for i in sorted(entries)]
-                atomic_write(
-                    run_dir / "manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
-                )
+    def expected_total(self) -> int | None:
+        """Unknown: how many items are new is only known once they are read."""
+        return None
 
-            def tasks() -> Iterator[ShardTask]:
-                new_items = intake.new_items(iter(items))
-                shards = timed_shards(
-                    new_items, config, limit=None, engine_key=engine_key, counters=counters
-                )
-                for index, shard_items, input_hash in shards:
-                    if should_stop is not None and should_stop():
-                        counters["stopped"] = 1
-                        intake.counts["in"] -= len(shard_items)  # read, not processed: not counted
-                        return
-                    pending[index] = [intake.keys.popleft() for _ in shard_items]
-                    fingerprints = stage_fingerprints(input_hash, specs)
-                    yield ShardTask.for_run(
-                        (index, shard_items, input_hash),
-                        fingerprints,
-                        config,
-                        run_dir,
-                        cache=False,  # each run's shards are new items: a cache would only grow
-                        part_prefix=f"part-{run_no:06d}-{index:05d}",
-                    )
+    @property
+    def stopped(self) -> bool:
+        """Whether reading stopped early because `should_stop()` said so."""
+        return self._stopped
 
-            progress.start(None)
-            executor = executor_for(execution)
-            try:
-                executor_scope.enter_context(executor)
-                for result in executor.run(tasks()):
-                    counters["out"] += commit_shard(
-                        run_dir, ledger, run_no, result, pending.pop(result.index), intake.sources
-                    )
-                    entry = result.to_manifest()
-                    entry["parts"] = [p["stem"] for p in result.extra.get("parts", [])]
-                    entries[result.index] = entry
-                    counters["words"] += result.words
-                    for stat in result.stages:
-                        stage_seconds[stat["name"]] += stat["seconds"]
-                    progress.advance(result.documents_in, result.words, False)
-                    write_manifest()
-            finally:
-                progress.finish()
-                write_manifest()
+    def tasks(
+        self, should_stop: StopCheck | None, reuse: Callable[[ShardResult], None]
+    ) -> Iterator[ShardTask]:
+        """Shard the new items (never reused: every shard of a run holds new items)."""
+        corpus, execution, output = (
+            self.settings.corpus,
+            self.settings.execution,
+            self.settings.output,
+        )
+        if corpus.limit is None:
+            items: Iterable[Document | Rejected] = self.reader.read_skipping(self.intake.skip_file)
+        else:  # a partial read: no file is skipped, and none is recorded as read in full
+            items = itertools.islice(self.reader.read(), corpus.limit)
+        shards = timed_shards(
+            self.intake.new_items(iter(items)),
+            shard_size=execution.shard_size,
+            max_chars=corpus.max_chars,
+            limit=None,
+            engine_key=corpus.engine_key,
+            timer=self.timer,
+        )
+        for index, shard_items, input_hash in shards:
+            if should_stop is not None and should_stop():
+                self._stopped = True
+                self.intake.counts["in"] -= len(shard_items)  # read, not processed: not counted
+                return
+            self._pending[index] = [self.intake.keys.popleft() for _ in shard_items]
+            yield ShardTask(
+                index=index,
+                items=shard_items,
+                input_hash=input_hash,
+                fingerprints=stage_fingerprints(input_hash, self.settings.stages),
+                stages=self.settings.stages,
+                run_dir=str(output.run_dir),
+                cache=False,  # each run's shards are new items: a cache would only grow
+                formats=output.formats,
+                batch_size=execution.batch_size,
+                part_prefix=f"part-{self.run_no:06d}-{index:05d}",
+            )
 
-            ledger.add_sources(intake.extra_sources)
-            rewritten += apply_sources(run_dir, ledger, run_no, formats, rewrite_counter)
-            quarantine_files = ledger.quarantine_files()
-            totals = ledger.totals()
-            part_hashes = ledger.part_hashes()
-            complete = not counters["stopped"]
-            if complete:
-                files = intake.files_read_in_full() if corpus["limit"] is None else ()
-                ledger.finish_run(run_no, datetime.now(UTC).isoformat(), files)
+    def record(self, result: ShardResult) -> None:
+        """Commit the shard's parts and item keys to the ledger in one transaction."""
+        if not isinstance(result, PartitionedShardResult):
+            raise TypeError(f"shard {result.index} of an incremental run wrote no dataset parts")
+        self._out += commit_shard(
+            self.settings.output.run_dir,
+            self.ledger,
+            self.run_no,
+            result,
+            self._pending.pop(result.index),
+            self.intake.sources,
+        )
+        self._entries[result.index] = result.to_manifest()
 
-        write_quarantine(run_dir, quarantine_files)
-        shard_entries = [entries[i] for i in sorted(entries)]
-        quarantined = sum(e["quarantined"] for e in shard_entries)
+    def entries(self) -> list[dict[str, Any]]:
+        """Manifest entries of this run's shards, by index."""
+        return [self._entries[i] for i in sorted(self._entries)]
+
+    def finish(self) -> SourceSummary:
+        """Commit further sources, finish the run in the ledger, write `quarantine.jsonl`."""
+        run_dir = self.settings.output.run_dir
+        ledger, intake = self.ledger, self.intake
+        ledger.add_sources(intake.extra_sources)
+        self._rewritten += self._apply_sources()
+        if not self._stopped:
+            files = intake.files_read_in_full() if self.settings.corpus.limit is None else ()
+            ledger.finish_run(self.run_no, datetime.now(UTC).isoformat(), files)
+        write_quarantine(run_dir, ledger.quarantine_files())
+        entries = self.entries()
+        quarantined = sum(e["quarantined"] for e in entries)
         counts = intake.counts
         skipped = counts["seen_earlier_runs"] + counts["repeated_this_run"]
-        manifest["documents"] = {
+        documents = {
             "in": counts["in"],
-            "out": counters["out"],
+            "out": self._out,
             "quarantined": quarantined,
             "skipped_seen": skipped,
         }
-        if counts["in"] != counters["out"] + quarantined + skipped:
-            logger.error("counts do not add up: %s", manifest["documents"])
-        manifest["seen_before"] = {
-            "earlier_runs": counts["seen_earlier_runs"],
-            "this_run": counts["repeated_this_run"],
+        if counts["in"] != self._out + quarantined + skipped:
+            logger.error("counts do not add up: %s", documents)
+        sections = {
+            "seen_before": {
+                "earlier_runs": counts["seen_earlier_runs"],
+                "this_run": counts["repeated_this_run"],
+            },
+            "input_files": {
+                "read": len(intake.files_read),
+                "unchanged_skipped": counts["files_unchanged"],
+            },
+            "dataset": {
+                **ledger.totals(),
+                "parts_rewritten_for_sources": self._rewritten,
+                "uncommitted_files_removed": self._removed,
+                "damaged_parts_dropped": self._damaged,
+            },
         }
-        manifest["input_files"] = {
-            "read": len(intake.files_read),
-            "unchanged_skipped": counts["files_unchanged"],
-        }
-        manifest["dataset"] = {
-            **totals,
-            "parts_rewritten_for_sources": rewritten,
-            "uncommitted_files_removed": removed,
-            "damaged_parts_dropped": damaged,
-        }
-        manifest["stages"] = stage_table(shard_entries, specs, stage_seconds)
-        if config.get("represent"):
-            from .learners import fit_learners
-
-            manifest["represent"] = fit_learners(config, run_dir, part_hashes, executor)
-        elapsed = time.perf_counter() - t_start
-        manifest["timings"] = run_timings(
-            elapsed, counters, stage_seconds, counts["in"], len(shard_entries), 0
-        )
-        manifest["status"] = "complete" if complete else "stopped"
-        manifest["finished"] = datetime.now(UTC).isoformat()
-        write_manifest()
-        return RunResult(run_dir, manifest)
+        return SourceSummary(documents, entries, ledger.part_hashes(), sections)

@@ -3,10 +3,8 @@
 A learner whose statistics add up over documents (vocabulary, document frequencies:
 `bow`, `onehot`, `tfidf`) is fitted as a reduction across shards: each shard file is
 counted by a task on the run's executor (a Dask or process worker), the counts are
-merged here, and the corpus matrix is built shard by shard the same way. Such a
-learner offers `reduces_across_shards()`, `shard_statistics(docs)`,
-`merge_statistics(a, b)`, `fit_statistics(stats)`, `shard_matrix(docs)` and
-`export_shards(matrices, folder)`. Any other learner (Word2Vec, GloVe, ...) reads the
+merged here, and the corpus matrix is built shard by shard the same way (the contract
+is `pipeline.interfaces.ShardReducingLearner`). Any other learner (Word2Vec, GloVe, ...) reads the
 run's shards as a restartable stream in this process (it may make several passes; the
 corpus is never loaded as a list). Each saves itself and its corpus-level artifacts
 into `RUN/represent/NAME/`; one whose input shards and parameters are unchanged since
@@ -27,7 +25,11 @@ import orjson
 
 from . import registry
 from .document import Document
-from .store import atomic_write, document_files, read_documents, read_shard
+from .executors import SerialExecutor
+from .files import atomic_write
+from .interfaces import ArtifactExporter, CorpusLearner, Executor, ShardReducingLearner
+from .shard_files import document_files, read_shard
+from .store import read_documents
 
 __all__ = ["LearnerShard", "RunCorpus", "fit_learners", "shard_matrix", "shard_statistics"]
 
@@ -79,22 +81,24 @@ def shard_matrix(task: LearnerShard) -> Any:
 
 
 def fit_learners(
-    config: Mapping[str, Any],
+    represent: Mapping[str, Mapping[str, Any]],
     run_dir: Path,
-    shard_fingerprints: list[str],
-    executor: Any | None = None,
+    input_keys: list[str],
+    executor: Executor | None = None,
 ) -> dict[str, Any]:
-    """Fit, save and export every learner in `config["represent"]`; return per-learner manifest rows.
+    """Fit, save and export every learner of the `represent:` section; return per-learner manifest rows.
 
-    With an `executor` (any of `pipeline.executors`), learners that reduce across shards
+    `input_keys` identify the run's document files (shard fingerprints, or part hashes of
+    an incremental dataset): a learner whose inputs and parameters are unchanged since
+    it was last fitted is skipped. With an `executor`, learners that reduce across shards
     count and transform each shard file as a task on it; without one, in this process.
     """
     rows: dict[str, Any] = {}
     corpus = RunCorpus(run_dir)
-    for name, params in (config.get("represent") or {}).items():
+    for name, params in represent.items():
         cls = registry.lookup("represent", name)
         key_blob = orjson.dumps(
-            [shard_fingerprints, name, params, getattr(cls, "version", "1")],
+            [input_keys, name, params, getattr(cls, "version", "1")],
             option=orjson.OPT_SORT_KEYS,
         )
         key = hashlib.sha256(key_blob).hexdigest()
@@ -105,9 +109,10 @@ def fit_learners(
             continue
         t0 = time.perf_counter()
         learner = cls(**params)
-        reduce = getattr(learner, "reduces_across_shards", None)
+        if not isinstance(learner, CorpusLearner):
+            raise TypeError(f"represent.{name}: {cls.__name__} does not implement CorpusLearner")
         row: dict[str, Any] = {"path": str(out_dir.relative_to(run_dir)), "reused": False}
-        if reduce is not None and reduce():
+        if isinstance(learner, ShardReducingLearner) and learner.reduces_across_shards():
             files = document_files(run_dir)
             _fit_across_shards(learner, name, params, run_dir, files, out_dir, key, executor)
             row["shards_reduced"] = len(files)
@@ -115,9 +120,8 @@ def fit_learners(
             learner.fit(corpus)
             out_dir.mkdir(parents=True, exist_ok=True)
             learner.save(out_dir)
-            export = getattr(learner, "export", None)
-            if export is not None:
-                export(corpus, out_dir)
+            if isinstance(learner, ArtifactExporter):
+                learner.export(corpus, out_dir)
         atomic_write(stamp, key.encode())
         row["seconds"] = round(time.perf_counter() - t0, 4)
         rows[name] = row
@@ -126,18 +130,16 @@ def fit_learners(
 
 
 def _fit_across_shards(
-    learner: Any,
+    learner: ShardReducingLearner,
     name: str,
     params: Mapping[str, Any],
     run_dir: Path,
     files: list[str],
     out_dir: Path,
     key: str,
-    executor: Any | None,
+    executor: Executor | None,
 ) -> None:
     """Map `shard_statistics` over the shard files, merge, fit; then map `shard_matrix` to export."""
-    from .executors import SerialExecutor
-
     executor = executor or SerialExecutor()
     tasks = [LearnerShard(name, dict(params), str(run_dir), path) for path in files]
     merged = None

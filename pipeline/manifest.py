@@ -16,8 +16,9 @@ from typing import Any
 
 import orjson
 
+from .files import atomic_write, sha256_file
 from .paths import inside
-from .store import atomic_write, sha256_file
+from .settings import StageSpec
 
 __all__ = [
     "run_timings",
@@ -83,22 +84,22 @@ def shard_is_verified(
 
 def stage_table(
     entries: list[dict[str, Any]],
-    specs: list[tuple[str, dict[str, Any], str]],
-    seconds: dict[str, float],
+    stages: Iterable[StageSpec],
+    seconds: Mapping[str, float],
 ) -> list[dict[str, Any]]:
     """The manifest's per-stage rows (read first): in, out, quarantined, seconds."""
     read = {"name": "read", "in": 0, "out": 0, "quarantined": 0}
     table = [
         {
-            "name": n,
-            "params": p,
-            "version": v,
+            "name": spec.name,
+            "params": spec.params,
+            "version": spec.version,
             "in": 0,
             "out": 0,
             "quarantined": 0,
-            "seconds": round(seconds.get(n, 0.0), 4),
+            "seconds": round(seconds.get(spec.name, 0.0), 4),
         }
-        for n, p, v in specs
+        for spec in stages
     ]
     for entry in entries:
         stages = entry.get("stages", [])
@@ -128,7 +129,9 @@ def write_quarantine(run_dir: Path, paths: Iterable[str]) -> None:
 
 def run_timings(
     elapsed: float,
-    counters: Mapping[str, Any],
+    *,
+    read_seconds: float,
+    words: int,
     stage_seconds: Mapping[str, float],
     documents: int,
     computed: int,
@@ -137,10 +140,10 @@ def run_timings(
     """The manifest's `timings`: totals, reading and per-stage seconds, throughput, shard counts."""
     return {
         "total_seconds": round(elapsed, 4),
-        "read_seconds": round(counters["read_seconds"], 4),
+        "read_seconds": round(read_seconds, 4),
         "stage_seconds": {k: round(v, 4) for k, v in stage_seconds.items()},
         "documents_per_second": round(documents / elapsed, 2) if elapsed else None,
-        "words_per_second": round(counters["words"] / elapsed, 2) if elapsed else None,
+        "words_per_second": round(words / elapsed, 2) if elapsed else None,
         "shards_computed": computed,
         "shards_reused": reused,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .runner import ProgressHook
+from .run_types import ProgressHook
 
 __all__ = ["RichProgress"]
 

@@ -34,8 +34,10 @@ from typing import Any
 import orjson
 
 from .document import Document
+from .files import atomic_write, sha256_file
+from .ledger import Ledger
 from .paths import inside, is_safe_relative
-from .store import atomic_write, read_shard, sha256_file
+from .shard_files import read_shard
 from .urls import RemotePath, remote_filesystem
 
 __all__ = ["PublishError", "RemoteRun", "read_published_documents", "remote_run"]
@@ -290,8 +292,6 @@ def read_published_documents(url: str) -> Iterator[Document]:
 
 def _committed_parts(filesystem: Any, ledger_path: str) -> list[str]:
     """The committed document parts a remote ledger lists, in commit order."""
-    from .ledger import Ledger
-
     with tempfile.TemporaryDirectory(prefix="nlp-ledger-") as tmp:
         filesystem.get_file(ledger_path, os.path.join(tmp, LEDGER_NAME))
         with Ledger.open_readonly(Path(tmp)) as ledger:

@@ -1,10 +1,20 @@
-"""The streaming runner: corpus → shards → stages → run folder, with cache, resume and quarantine.
+"""The run loop: corpus → shards → stages → represent → tasks → report → publish.
 
-The run folder holds `config.yaml` (resolved), `manifest.json`, `documents/shard-*.{parquet,jsonl}`,
-`quarantine.jsonl` and `cache/`. Each finished shard is written atomically and recorded in
-the manifest; a re-run verifies recorded shards by checksum and skips them, an interrupted run
-resumes where it stopped, and a changed stage recomputes from that stage on (the cache keeps
-every stage's output per shard, keyed by a chained fingerprint).
+`run` takes a resolved config and drives one `Run` through its phases, in order:
+
+1. read and stages: the corpus is read as a stream of shards from a `ShardSource`
+   (`IndexedShards` for a plain run: shards by index, with the stage cache, reuse of
+   verified shards and resume; `LedgerShards` for `output.incremental`: only items no
+   earlier run saw, appended to a date-partitioned dataset), and an executor processes
+   each shard and writes its files atomically; the manifest records each one.
+2. represent: the corpus learners are fitted on the run's documents, reducing across
+   shards on the same executor where they can.
+3. tasks: each task is fitted on the run's documents and saved in `tasks/NAME/`.
+4. report: (none yet) a report rendered from what the tasks wrote.
+5. publish: a remote `output.dir` is uploaded from its local staging folder.
+
+The run folder holds `config.yaml` (resolved), `manifest.json`, the documents,
+`quarantine.jsonl`, `represent/`, `tasks/` and `cache/`.
 """
 
 from __future__ import annotations
@@ -13,84 +23,46 @@ import errno
 import glob
 import logging
 import os
-import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from . import registry
-from .config import ConfigError, dump_config, stage_specs
-from .executors import executor_for
-from .manifest import (
-    MANIFEST_VERSION,
-    load_manifest,
-    package_versions,
-    run_timings,
-    shard_is_verified,
-    stage_table,
-    write_quarantine,
-)
-from .paths import inside, output_folder
+from .config import ConfigError, dump_config
+from .executors import make_executor
+from .files import atomic_write, remove_stale_temps
+from .incremental import LedgerShards
+from .indexed import IndexedShards
+from .interfaces import Executor
+from .learners import fit_learners
+from .manifest import MANIFEST_VERSION, package_versions, run_timings, stage_table
 from .remote import PublishError, remote_run
-from .shards import ShardResult, ShardTask, stage_fingerprints, timed_shards
-from .store import atomic_write, remove_stale_temps, shard_name
+from .run_types import ProgressHook, RunError, RunResult, ShardSource, StopCheck
+from .settings import RunSettings
+from .shards import ReadTimer, ShardResult
+from .tasks import fit_tasks
 from .urls import is_url, local_path, remote_filesystem
 
-__all__ = ["RunError", "RunResult", "run", "ProgressHook", "stage_versions"]
+__all__ = ["Run", "RunError", "RunResult", "run", "ProgressHook", "check_corpus_path"]
 
 logger = logging.getLogger(__name__)
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+MANIFEST_INTERVAL = 1.0  # seconds between manifest writes while reused shards stream by
 
 
-class RunError(RuntimeError):
-    """A run cannot start or go on (locked output, unwritable folder, missing input); one line."""
-
-
-class ProgressHook:
-    """Receives progress events; the CLI's rich progress bar implements it. Does nothing by default."""
-
-    def start(self, total: int | None) -> None:
-        """The run starts; `total` is the number of input items when known."""
-
-    def advance(self, documents: int, words: int, reused: bool) -> None:
-        """A shard finished: `documents` in, `words` out."""
-
-    def finish(self) -> None:
-        """The run ended."""
-
-
-@dataclass
-class RunResult:
-    """Where a run wrote its results and what its manifest says."""
-
-    run_dir: Path
-    manifest: dict[str, Any]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        """`{"in": N, "out": M, "quarantined": Q}`; incremental runs add `skipped_seen`.
-
-        `in = out + quarantined (+ skipped_seen)` always holds.
-        """
-        return self.manifest["documents"]
-
-
-def check_corpus_path(corpus: Mapping[str, Any]) -> None:
+def check_corpus_path(path: str | None) -> None:
     """Fail early, in one line, when the corpus path names nothing (on disk, or behind an fsspec URL).
 
-    A URL whose fsspec backend is not installed (s3fs, gcsfs) is a `ConfigError` saying
-    what to pip install.
+    `None` (a reader without a path) passes. A URL whose fsspec backend is not installed
+    (s3fs, gcsfs) is a `ConfigError` saying what to pip install.
     """
-    path = corpus.get("path")
-    if not isinstance(path, str):
+    if path is None:
         return
     if is_url(path):
         remote = remote_filesystem(path, "corpus.path")
@@ -118,39 +90,11 @@ def _check_remote_corpus_path(url: str, filesystem: Any, path: str) -> None:
         raise ConfigError(f"corpus.path: cannot list {url!r}: {exc.strerror or exc}") from None
 
 
-def stage_versions(config: Mapping[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
-    """`(name, resolved params, component version)` of each stage: what fingerprints chain."""
-    return [
-        (name, params, str(getattr(registry.lookup("stage", name), "version", "1")))
-        for name, params in stage_specs(config)
-    ]
-
-
-def build_reader(corpus: Mapping[str, Any]) -> Any:
-    """Instantiate the configured reader with its parameters (engine keys left out)."""
-    cls = registry.lookup("reader", corpus["reader"])
-    params = {k: v for k, v in corpus.items() if k in registry.parameters(cls)}
-    return cls(**params)
-
-
-def _acquire_lock(run_dir: Path) -> Any:
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(str(run_dir / ".lock"))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise RunError(
-            f"another run is writing to {run_dir} (lock {run_dir / '.lock'}); wait for it to finish or choose another --output"
-        ) from None
-    return lock
-
-
 def run(
     config: Mapping[str, Any],
     *,
     progress: ProgressHook | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    should_stop: StopCheck | None = None,
 ) -> RunResult:
     """Run a resolved config end to end and return the run folder and manifest.
 
@@ -160,53 +104,216 @@ def run(
     `output.incremental`, only items not seen by earlier runs are processed (see
     `pipeline.incremental`). A remote `output.dir` (s3://...) runs in a local staging
     folder, the returned `run_dir`, which is published to the URL when the run ends
-    (see `pipeline.remote`).
+    (see `pipeline.remote`). `should_stop()`, asked before each shard, ends the run early
+    with status `stopped` (what was done is kept; the next run resumes).
     """
-    progress = progress or ProgressHook()
-    started_wall = datetime.now(UTC)
+    started = datetime.now(UTC)
     t_start = time.perf_counter()
-    corpus = config["corpus"]
-    check_corpus_path(corpus)
-    execution = config["execution"]
-    formats = list(config["output"]["formats"])
-    run_dir = output_folder(config["output"]["dir"], staging=config["output"].get("staging"))
-    remote = remote_run(config["output"]["dir"], run_dir)
-    incremental = bool(config["output"].get("incremental"))
+    check_corpus_path(config["corpus"].get("path"))
+    settings = RunSettings.from_config(config)
+    run_dir = settings.output.run_dir
+    with _locked(run_dir), _storage_errors(run_dir):
+        return Run(settings, progress or ProgressHook(), should_stop, started, t_start).execute()
+
+
+class Run:
+    """One run of typed settings through its phases; `execute` reads them top to bottom.
+
+    The caller holds the run folder's lock. The executor that processes the shards stays
+    open for the represent and tasks phases, so they run on the same workers.
+    """
+
+    def __init__(
+        self,
+        settings: RunSettings,
+        progress: ProgressHook,
+        should_stop: StopCheck | None,
+        started: datetime,
+        t_start: float,
+    ):
+        self.settings = settings
+        self.progress = progress
+        self.should_stop = should_stop
+        self.started = started
+        self.t_start = t_start
+        self.run_dir = settings.output.run_dir
+        self.timer = ReadTimer()
+        self.stage_seconds = {spec.name: 0.0 for spec in settings.stages}
+        self.words = 0
+        self.computed = 0
+        self.reused = 0
+        self.manifest: dict[str, Any] = {}
+        self._input_keys: list[str] = []
+        self._last_write = 0.0
+
+    def execute(self) -> RunResult:
+        """Run every phase in order and return the run folder and its manifest."""
+        remote = (
+            remote_run(self.settings.output.dir, self.run_dir)
+            if self.settings.output.remote
+            else None
+        )
+        if remote is not None:
+            remote.pull()  # a fresh machine resumes from the published run
+        source = self._shard_source()
+        source.check()
+        remove_stale_temps(self.run_dir)
+        atomic_write(
+            self.run_dir / "config.yaml", dump_config(self.settings.config).encode("utf-8")
+        )
+        with ExitStack() as executor_scope:
+            with source:
+                self.manifest = self._new_manifest(source)
+                executor = self._process_shards(source, executor_scope)  # read → stages
+                self._summarize(source)
+            if self.settings.represent:
+                self.manifest["represent"] = fit_learners(
+                    self.settings.represent, self.run_dir, self._input_keys, executor
+                )
+            if self.settings.tasks:
+                self.manifest["tasks"] = fit_tasks(
+                    self.settings.tasks, self.run_dir, self._input_keys
+                )
+        self._close_manifest(stopped=source.stopped)
+        # report: no phase renders one yet; it will read what the tasks wrote
+        if remote is not None:
+            remote.publish(self.manifest)
+        return RunResult(self.run_dir, self.manifest)
+
+    # -- phases -----------------------------------------------------------------------------
+
+    def _shard_source(self) -> ShardSource:
+        reader = self.settings.corpus.build_reader()
+        if self.settings.output.incremental:
+            return LedgerShards(self.settings, reader, self.timer, self.started.isoformat())
+        return IndexedShards(self.settings, reader, self.timer)
+
+    def _new_manifest(self, source: ShardSource) -> dict[str, Any]:
+        return {
+            "manifest_version": MANIFEST_VERSION,
+            "name": self.settings.name,
+            "status": "running",
+            **source.header(),
+            "started": self.started.isoformat(),
+            "documents": source.initial_counts(),
+            "stages": [],
+            "versions": package_versions(),
+            "components": {spec.name: spec.version for spec in self.settings.stages},
+            "timings": {},
+            "shards": [],
+        }
+
+    def _process_shards(self, source: ShardSource, executor_scope: ExitStack) -> Executor:
+        """Read the corpus shard by shard and process each on the executor, recording results."""
+        execution = self.settings.execution
+        executor = make_executor(
+            execution.executor,
+            workers=execution.workers,
+            recycle_after=execution.recycle_after,
+            address=execution.address,
+            retries=execution.retries,
+        )
+        self.progress.start(source.expected_total())
+        finished = False
+        try:
+            executor_scope.enter_context(executor)
+            record = self._recorder(source)
+            for result in executor.run(source.tasks(self.should_stop, record)):
+                record(result)
+            finished = True
+        finally:
+            self.progress.finish()
+            try:
+                self._write_manifest(source, force=True)
+            except OSError as exc:  # a full disk: keep the error that stopped the run
+                if finished:
+                    raise
+                logger.warning(
+                    "could not update %s: %s", self.run_dir / "manifest.json", exc.strerror
+                )
+        return executor
+
+    def _recorder(self, source: ShardSource) -> Callable[[ShardResult], None]:
+        def record(result: ShardResult) -> None:
+            source.record(result)
+            if result.reused:
+                self.reused += 1
+            else:
+                self.computed += 1
+                for stat in result.stages:
+                    if not stat.get("cached"):
+                        self.stage_seconds[stat["name"]] += stat["seconds"]
+            self.words += result.words
+            self.progress.advance(result.documents_in, result.words, result.reused)
+            self._write_manifest(source, force=not result.reused)
+
+        return record
+
+    def _summarize(self, source: ShardSource) -> None:
+        summary = source.finish()
+        self._input_keys = summary.learner_inputs
+        self.manifest["shards"] = summary.shards
+        self.manifest["documents"] = summary.documents
+        self.manifest.update(summary.sections)
+        self.manifest["stages"] = stage_table(
+            summary.shards, self.settings.stages, self.stage_seconds
+        )
+
+    def _close_manifest(self, *, stopped: bool) -> None:
+        self.manifest["timings"] = run_timings(
+            time.perf_counter() - self.t_start,
+            read_seconds=self.timer.read_seconds,
+            words=self.words,
+            stage_seconds=self.stage_seconds,
+            documents=self.manifest["documents"]["in"],
+            computed=self.computed,
+            reused=self.reused,
+        )
+        self.manifest["status"] = "stopped" if stopped else "complete"
+        self.manifest["finished"] = datetime.now(UTC).isoformat()
+        atomic_write(self.run_dir / "manifest.json", _manifest_bytes(self.manifest))
+
+    def _write_manifest(self, source: ShardSource, *, force: bool) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last_write < MANIFEST_INTERVAL:
+            return
+        self._last_write = now
+        self.manifest["shards"] = source.entries()
+        atomic_write(self.run_dir / "manifest.json", _manifest_bytes(self.manifest))
+
+
+def _manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
+    return orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
+
+
+@contextmanager
+def _locked(run_dir: Path) -> Iterator[None]:
+    """Create the run folder and hold its lock file; another run on it is a `RunError`."""
+    from filelock import FileLock, Timeout
+
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        lock = _acquire_lock(run_dir)
+        lock = FileLock(str(run_dir / ".lock"))
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RunError(
+            f"another run is writing to {run_dir} (lock {run_dir / '.lock'}); wait for it to finish or choose another --output"
+        ) from None
     except OSError as exc:
         raise RunError(
             f"cannot write to the output folder {run_dir}: {exc.strerror or exc}"
         ) from None
-
     try:
-        if remote is not None:
-            remote.pull()  # a fresh machine resumes from the published run
-        if incremental:
-            from .incremental import run_incremental
+        yield
+    finally:
+        lock.release()
 
-            result = run_incremental(config, run_dir, progress, should_stop, started_wall, t_start)
-        else:
-            if (run_dir / "ledger.sqlite").exists():
-                raise RunError(
-                    f"{run_dir} holds an incremental dataset (ledger.sqlite): set output.incremental: true "
-                    "or choose another --output"
-                )
-            result = _run_locked(
-                config,
-                run_dir,
-                formats,
-                execution,
-                corpus,
-                progress,
-                should_stop,
-                started_wall,
-                t_start,
-            )
-        if remote is not None:
-            remote.publish(result.manifest)
-        return result
+
+@contextmanager
+def _storage_errors(run_dir: Path) -> Iterator[None]:
+    """Turn storage failures during a run into one-line `RunError`s saying the next run resumes."""
+    try:
+        yield
     except PublishError as exc:
         raise RunError(str(exc)) from None
     except OSError as exc:
@@ -215,8 +322,6 @@ def run(
         raise RunError(
             f"cannot update {run_dir / 'ledger.sqlite'}: {exc}; committed parts are kept, run again to resume"
         ) from None
-    finally:
-        lock.release()
 
 
 def _storage_error(exc: OSError, run_dir: Path) -> str:
@@ -227,160 +332,3 @@ def _storage_error(exc: OSError, run_dir: Path) -> str:
     else:
         what = f"cannot write {where}: {exc.strerror or exc}"
     return f"{what}; finished shards are kept and verified: free space or fix permissions, then run again to resume"
-
-
-def _run_locked(
-    config: Mapping[str, Any],
-    run_dir: Path,
-    formats: list[str],
-    execution: Mapping[str, Any],
-    corpus: Mapping[str, Any],
-    progress: ProgressHook,
-    should_stop: Callable[[], bool] | None,
-    started_wall: datetime,
-    t_start: float,
-) -> RunResult:
-    remove_stale_temps(run_dir)
-    atomic_write(run_dir / "config.yaml", dump_config(config).encode("utf-8"))
-    manifest_path = run_dir / "manifest.json"
-    previous = load_manifest(manifest_path) or {}
-    recorded: dict[int, dict[str, Any]] = {int(e["index"]): e for e in previous.get("shards", [])}
-
-    specs = stage_versions(config)
-    engine_key = orjson.dumps({"max_chars": corpus["max_chars"]}).decode()
-    reader = build_reader(corpus)
-
-    versions = package_versions()
-    manifest: dict[str, Any] = {
-        "manifest_version": MANIFEST_VERSION,
-        "name": config["name"],
-        "status": "running",
-        "started": started_wall.isoformat(),
-        "documents": {"in": 0, "out": 0, "quarantined": 0},
-        "stages": [],
-        "versions": versions,
-        "components": {name: version for name, _, version in specs},
-        "timings": {},
-        "shards": [],
-    }
-    stage_seconds = {name: 0.0 for name, _, _ in specs}
-    counters = {"computed": 0, "reused": 0, "read_seconds": 0.0, "words": 0}
-    seen_indices: list[int] = []
-    last_write = [0.0]
-
-    def write_manifest(force: bool = False) -> None:
-        now = time.perf_counter()
-        if not force and now - last_write[0] < 1.0:
-            return
-        last_write[0] = now
-        manifest["shards"] = [recorded[i] for i in sorted(recorded)]
-        atomic_write(manifest_path, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-
-    def record(result: ShardResult) -> None:
-        recorded[result.index] = result.to_manifest()
-        counters["reused" if result.reused else "computed"] += 1
-        counters["words"] += result.words
-        for stat in result.stages:
-            if not result.reused and not stat.get("cached"):
-                stage_seconds[stat["name"]] = stage_seconds.get(stat["name"], 0.0) + stat["seconds"]
-        progress.advance(result.documents_in, result.words, result.reused)
-        write_manifest(force=not result.reused)
-
-    def tasks() -> Iterator[ShardTask]:
-        shards = timed_shards(
-            reader.read(), config, limit=corpus["limit"], engine_key=engine_key, counters=counters
-        )
-        for index, items, input_hash in shards:
-            if should_stop is not None and should_stop():
-                return
-            seen_indices.append(index)
-            fingerprints = stage_fingerprints(input_hash, specs)
-            fingerprint = fingerprints[-1] if fingerprints else input_hash
-            if shard_is_verified(recorded.get(index), fingerprint, formats, run_dir):
-                record(ShardResult.from_manifest(recorded[index]))
-                continue
-            recorded.pop(index, None)
-            shard = (index, items, input_hash)
-            yield ShardTask.for_run(shard, fingerprints, config, run_dir, cache=execution["cache"])
-
-    total = reader.count()
-    if total is not None and corpus["limit"] is not None:
-        total = min(total, corpus["limit"])
-    progress.start(total)
-    executor = executor_for(execution)
-    finished = False
-    # The executor stays open after the stages: the corpus learners reduce over its workers.
-    executor_scope = ExitStack()
-    try:
-        executor_scope.enter_context(executor)
-        for result in executor.run(tasks()):
-            record(result)
-        finished = True
-    except BaseException:
-        executor_scope.close()
-        raise
-    finally:
-        progress.finish()
-        try:
-            write_manifest(force=True)
-        except OSError as exc:  # a full disk: keep the error that stopped the run
-            if finished:
-                executor_scope.close()
-                raise
-            logger.warning("could not update %s: %s", manifest_path, exc.strerror)
-
-    with executor_scope:
-        n_shards = max(seen_indices) + 1 if seen_indices else 0
-        for index in [i for i in recorded if i >= n_shards]:
-            for info in recorded.pop(index).get("files", {}).values():
-                path = inside(run_dir, info["path"])
-                if path is not None:
-                    path.unlink(missing_ok=True)
-        _remove_unrecorded_shards(run_dir, n_shards)
-
-        entries = [recorded[i] for i in sorted(recorded)]
-        docs_in = sum(e["in"] for e in entries)
-        docs_out = sum(e["out"] for e in entries)
-        docs_quarantined = sum(e["quarantined"] for e in entries)
-        manifest["documents"] = {"in": docs_in, "out": docs_out, "quarantined": docs_quarantined}
-        manifest["stages"] = stage_table(entries, specs, stage_seconds)
-        write_quarantine(
-            run_dir,
-            [e["files"]["quarantine"]["path"] for e in entries if "quarantine" in e["files"]],
-        )
-        if config.get("represent"):
-            from .learners import fit_learners
-
-            fingerprints = [e["fingerprint"] for e in entries]
-            manifest["represent"] = fit_learners(config, run_dir, fingerprints, executor)
-    elapsed = time.perf_counter() - t_start
-    manifest["timings"] = run_timings(
-        elapsed,
-        counters,
-        stage_seconds,
-        docs_in,
-        int(counters["computed"]),
-        int(counters["reused"]),
-    )
-    manifest["status"] = "complete"
-    manifest["finished"] = datetime.now(UTC).isoformat()
-    write_manifest(force=True)
-    return RunResult(run_dir, manifest)
-
-
-def _remove_unrecorded_shards(run_dir: Path, n_shards: int) -> None:
-    """Delete shard files beyond the corpus's last shard (left by a bigger earlier corpus)."""
-    for folder in ("documents", "quarantine"):
-        for path in (run_dir / folder).glob("shard-*"):
-            stem = path.name.split(".")[0]
-            try:
-                index = int(stem.split("-")[1])
-            except (IndexError, ValueError):
-                continue
-            if index >= n_shards and stem == shard_name(index):
-                path.unlink(missing_ok=True)
-
-
-def clear_cache(run_dir: str | Path) -> None:
-    """Delete a run folder's stage cache."""
-    shutil.rmtree(Path(run_dir) / "cache", ignore_errors=True)

@@ -3,7 +3,7 @@
 `make_shards` runs in the main process: it checks each item (empty, oversized,
 invalid Unicode go to quarantine) and groups items into `ShardTask`s carrying
 plain dicts. `process_shard` runs wherever the executor puts it (this process,
-a spawned worker, a Dask worker): it rebuilds the stages from the resolved config,
+a spawned worker, a Dask worker): it rebuilds the stages from their specs (names and parameters),
 resumes from the longest cached stage prefix, runs the rest with per-document
 error isolation and writes the shard's files atomically.
 """
@@ -19,15 +19,21 @@ from typing import Any
 
 import orjson
 
-from .config import stage_specs
+from . import registry
 from .document import Document, Rejected
+from .files import atomic_write
+from .pipeline import build_stage
 from .plan import Step, plan_stages
+from .settings import StageSpec
+from .shard_files import DatasetPart, shard_name, write_documents, write_parts
 from .stage import Stage, StageError
-from .store import CacheStore, atomic_write, shard_name, write_documents, write_parts
+from .stage_cache import CacheStore
 
 __all__ = [
     "ShardTask",
     "ShardResult",
+    "PartitionedShardResult",
+    "ReadTimer",
     "make_shards",
     "timed_shards",
     "process_shard",
@@ -37,44 +43,22 @@ __all__ = [
 
 @dataclass
 class ShardTask:
-    """Everything a worker needs to process one shard; plain data, cheap to pickle."""
+    """Everything a worker needs to process one shard; plain data, cheap to pickle.
+
+    Workers rebuild the stages from `stages` (registry names and parameters), never from
+    pickled stage objects.
+    """
 
     index: int
     items: list[tuple[str, dict[str, Any]]]  # ("doc", document dict) | ("rejected", record)
     input_hash: str
     fingerprints: list[str]  # one per stage: fingerprint after that stage
-    config: dict[str, Any]  # the resolved config (stages are rebuilt from it)
+    stages: tuple[StageSpec, ...]
     run_dir: str
     cache: bool
-    formats: list[str]
+    formats: tuple[str, ...]
     batch_size: int
     part_prefix: str | None = None  # incremental runs: write partitioned parts with this name
-
-    @classmethod
-    def for_run(
-        cls,
-        shard: tuple[int, list[tuple[str, dict[str, Any]]], str],
-        fingerprints: list[str],
-        config: Mapping[str, Any],
-        run_dir: Path,
-        *,
-        cache: bool,
-        part_prefix: str | None = None,
-    ) -> ShardTask:
-        """The task for one `(index, items, input_hash)` shard of a run of `config`."""
-        index, items, input_hash = shard
-        return cls(
-            index=index,
-            items=items,
-            input_hash=input_hash,
-            fingerprints=fingerprints,
-            config=dict(config),
-            run_dir=str(run_dir),
-            cache=cache,
-            formats=list(config["output"]["formats"]),
-            batch_size=config["execution"]["batch_size"],
-            part_prefix=part_prefix,
-        )
 
     @property
     def fingerprint(self) -> str:
@@ -98,7 +82,6 @@ class ShardResult:
     cached_stages: int = 0
     seconds: float = 0.0
     reused: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_manifest(self) -> dict[str, Any]:
         """The shard's manifest entry."""
@@ -131,16 +114,38 @@ class ShardResult:
         )
 
 
+@dataclass
+class PartitionedShardResult(ShardResult):
+    """A shard of an incremental run: its documents went to date-partitioned dataset parts
+    named `prefix` (`files` then holds only its quarantine file, when it has one)."""
+
+    prefix: str = ""
+    parts: list[DatasetPart] = field(default_factory=list)
+
+    def to_manifest(self) -> dict[str, Any]:
+        """The shard's manifest entry, with the stems of the parts it wrote."""
+        return {**super().to_manifest(), "parts": [part.stem for part in self.parts]}
+
+
 # ---------------------------------------------------------------------------------------------
 # main process: cutting the stream
 
 
-def stage_fingerprints(input_hash: str, specs: list[tuple[str, dict[str, Any], str]]) -> list[str]:
+@dataclass
+class ReadTimer:
+    """Seconds the main process spent reading and checking the corpus."""
+
+    read_seconds: float = 0.0
+
+
+def stage_fingerprints(input_hash: str, stages: Iterable[StageSpec]) -> list[str]:
     """Chain fingerprints: each stage's = hash(previous, name, resolved params, version)."""
     fingerprints = []
     previous = input_hash
-    for name, params, version in specs:
-        blob = orjson.dumps([previous, name, params, version], option=orjson.OPT_SORT_KEYS)
+    for spec in stages:
+        blob = orjson.dumps(
+            [previous, spec.name, spec.params, spec.version], option=orjson.OPT_SORT_KEYS
+        )
         previous = hashlib.sha256(blob).hexdigest()
         fingerprints.append(previous)
     return fingerprints
@@ -178,25 +183,21 @@ def check_item(
 
 def timed_shards(
     items: Iterable[Document | Rejected],
-    config: Mapping[str, Any],
     *,
+    shard_size: int,
+    max_chars: int,
     limit: int | None,
     engine_key: str,
-    counters: dict[str, Any],
+    timer: ReadTimer,
 ) -> Iterator[tuple[int, list[tuple[str, dict[str, Any]]], str]]:
-    """`make_shards` with the config's shard size and `max_chars`; the seconds spent reading
-    (and checking) each shard are added to `counters["read_seconds"]`."""
+    """`make_shards`, adding the seconds spent reading (and checking) each shard to `timer`."""
     shards = make_shards(
-        items,
-        shard_size=config["execution"]["shard_size"],
-        max_chars=config["corpus"]["max_chars"],
-        limit=limit,
-        engine_key=engine_key,
+        items, shard_size=shard_size, max_chars=max_chars, limit=limit, engine_key=engine_key
     )
     while True:
         t0 = time.perf_counter()
         shard = next(shards, None)
-        counters["read_seconds"] += time.perf_counter() - t0
+        timer.read_seconds += time.perf_counter() - t0
         if shard is None:
             return
         yield shard
@@ -236,17 +237,14 @@ def make_shards(
 _STEPS: dict[str, list[Step]] = {}
 
 
-def _steps_for(config: Mapping[str, Any]) -> list[Step]:
-    """Build (once per process) the planned steps of a resolved config's stages."""
-    from .pipeline import build_stage
-
-    key = hashlib.sha256(orjson.dumps(config["stages"], option=orjson.OPT_SORT_KEYS)).hexdigest()
+def _steps_for(stages: tuple[StageSpec, ...]) -> list[Step]:
+    """Build (once per process) the planned steps of a run's stages."""
+    blob = orjson.dumps([[s.name, s.params] for s in stages], option=orjson.OPT_SORT_KEYS)
+    key = hashlib.sha256(blob).hexdigest()
     steps = _STEPS.get(key)
     if steps is None:
-        from .registry import load_plugins
-
-        load_plugins()
-        steps = plan_stages([build_stage(name, params) for name, params in stage_specs(config)])
+        registry.load_plugins()
+        steps = plan_stages([build_stage(spec.name, spec.params) for spec in stages])
         _STEPS.clear()
         _STEPS[key] = steps
     return steps
@@ -294,9 +292,9 @@ def process_shard(task: ShardTask) -> ShardResult:
     """Process one shard: resume from the cache, run the remaining stages, write the outputs."""
     started = time.perf_counter()
     run_dir = Path(task.run_dir)
-    steps = _steps_for(task.config)
+    steps = _steps_for(task.stages)
     n_stages = sum(len(step.indices) for step in steps)
-    names = [name for name, _ in stage_specs(task.config)]
+    names = [spec.name for spec in task.stages]
     cache = CacheStore(run_dir / "cache") if task.cache else None
 
     start = 0
@@ -343,11 +341,10 @@ def process_shard(task: ShardTask) -> ShardResult:
             cache.save(task.fingerprints[step.indices[-1]], docs, quarantined, stats)
 
     files: dict[str, dict[str, str]] = {}
-    extra: dict[str, Any] = {}
+    parts: list[DatasetPart] = []
     if task.part_prefix is not None:
         stem = task.part_prefix
-        extra["parts"] = write_parts(run_dir, stem, docs, task.formats)
-        extra["prefix"] = stem
+        parts = write_parts(run_dir, stem, docs, task.formats)
     else:
         stem = shard_name(task.index)
         for fmt in task.formats:
@@ -358,7 +355,7 @@ def process_shard(task: ShardTask) -> ShardResult:
         blob = b"".join(orjson.dumps(r, default=str) + b"\n" for r in quarantined)
         files["quarantine"] = {"path": rel, "sha256": atomic_write(run_dir / rel, blob)}
 
-    return ShardResult(
+    result = ShardResult(
         index=task.index,
         fingerprint=task.fingerprint,
         input_hash=task.input_hash,
@@ -370,5 +367,7 @@ def process_shard(task: ShardTask) -> ShardResult:
         files=files,
         cached_stages=start,
         seconds=time.perf_counter() - started,
-        extra=extra,
     )
+    if task.part_prefix is None:
+        return result
+    return PartitionedShardResult(**vars(result), prefix=task.part_prefix, parts=parts)

@@ -24,7 +24,8 @@ import yaml
 from pipeline.config import resolve_config
 from pipeline.executors import ExecutorError
 from pipeline.runner import ProgressHook, RunError, run
-from pipeline.store import CacheStore, read_documents
+from pipeline.stage_cache import CacheStore
+from pipeline.store import read_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 LIGHT_STAGES = [{"normalize": {}}, {"tokenize": {"backend": "regex"}}, {"sentences": {}}]
@@ -342,12 +343,10 @@ def test_damaged_cache_entries_are_misses_never_wrong_answers(tmp_path, lee_text
     fingerprints = [s["fingerprint"] for s in first.manifest["shards"]]
     assert fingerprints[1] == shard["fingerprint"]
     # fingerprints after normalize, tokenize, sentences for shard 1
-    from pipeline.config import stage_specs
-    from pipeline.registry import lookup
+    from pipeline.settings import RunSettings
     from pipeline.shards import stage_fingerprints
 
-    specs = [(n, p, lookup("stage", n).version) for n, p in stage_specs(config)]
-    after = stage_fingerprints(shard["input_hash"], specs)
+    after = stage_fingerprints(shard["input_hash"], RunSettings.from_config(config).stages)
     last = cache.path(after[2])
     last.write_bytes(last.read_bytes()[:-50])  # truncated
     middle = cache.path(after[1])

@@ -14,7 +14,8 @@ import pytest
 
 from pipeline.config import resolve_config
 from pipeline.runner import run
-from pipeline.store import CacheStore, read_documents
+from pipeline.stage_cache import CacheStore
+from pipeline.store import read_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = [{"normalize": {}}, {"tokenize": {"backend": "regex"}}]

@@ -15,7 +15,7 @@ from components.text.spacy_models import load_model
 from components.text.tokenize import Tokenize
 from pipeline import Pipeline
 from pipeline.document import Document
-from pipeline.store import write_documents
+from pipeline.shard_files import write_documents
 
 NEWS = (
     "Apple Inc. said on Tuesday it would invest $430 billion in the United States. "

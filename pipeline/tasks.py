@@ -1,0 +1,73 @@
+"""The tasks phase (`tasks:`): each task fitted on the run's processed documents and saved.
+
+A task is a component of kind `task` (contract: `pipeline.interfaces.Task`), picked by
+`model:` or `method:` under a name the user chooses. It is fitted on the run's documents
+as a restartable stream (`RunCorpus`) and saved into `RUN/tasks/NAME/`, where it also
+leaves its metrics, predictions and plots. A task whose inputs (the run's document files),
+component, parameters and version are unchanged since it was last fitted is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from . import registry
+from .files import atomic_write
+from .interfaces import Task
+from .learners import RunCorpus
+
+__all__ = ["fit_tasks", "task_component"]
+
+logger = logging.getLogger(__name__)
+
+SELECTORS = ("model", "method")
+
+
+def task_component(settings: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """`(component name, its parameters)` of one resolved `tasks:` entry."""
+    selector = next(key for key in SELECTORS if key in settings)
+    return settings[selector], {k: v for k, v in settings.items() if k != selector}
+
+
+def fit_tasks(
+    tasks: Mapping[str, Mapping[str, Any]], run_dir: Path, input_keys: list[str]
+) -> dict[str, Any]:
+    """Fit and save every task of the `tasks:` section; return per-task manifest rows.
+
+    `input_keys` identify the run's document files (as for the learners): a task whose
+    inputs and settings are unchanged since it was saved is skipped (`reused: true`).
+    """
+    rows: dict[str, Any] = {}
+    corpus = RunCorpus(run_dir)
+    for name, settings in tasks.items():
+        component, params = task_component(settings)
+        cls = registry.lookup("task", component)
+        key_blob = orjson.dumps(
+            [input_keys, component, params, getattr(cls, "version", "1")],
+            option=orjson.OPT_SORT_KEYS,
+        )
+        key = hashlib.sha256(key_blob).hexdigest()
+        folder = run_dir / "tasks" / name
+        stamp = folder / ".fingerprint"
+        row: dict[str, Any] = {"component": component, "path": f"tasks/{name}"}
+        if stamp.is_file() and stamp.read_text().strip() == key:
+            rows[name] = {**row, "reused": True, "seconds": 0.0}
+            continue
+        t0 = time.perf_counter()
+        task = cls(**params)
+        if not isinstance(task, Task):
+            raise TypeError(f"tasks.{name}: {cls.__name__} does not implement the Task protocol")
+        folder.mkdir(parents=True, exist_ok=True)
+        task.fit(corpus, folder)
+        task.save(folder)
+        atomic_write(stamp, key.encode())
+        rows[name] = {**row, "reused": False, "seconds": round(time.perf_counter() - t0, 4)}
+        logger.info("fitted task %s (%s) in %.2f s", name, component, rows[name]["seconds"])
+    return rows
