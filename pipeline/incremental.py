@@ -52,6 +52,7 @@ from .shards import (
     timed_shards,
 )
 from .stage import Reader
+from .urls import RemotePath
 
 __all__ = ["LedgerShards", "item_key"]
 
@@ -83,7 +84,7 @@ class _Intake:
             "files_unchanged": 0,
         }
 
-    def skip_file(self, path: Path) -> bool:
+    def skip_file(self, path: Path | RemotePath) -> bool:
         """For readers that can skip whole files: skip one whose content a finished run read in full.
 
         The items of a skipped file count as read and as seen by an earlier run.

@@ -68,7 +68,7 @@ def load_manifest(path: Path) -> dict[str, Any] | None:
 
 
 def shard_is_verified(
-    entry: Mapping[str, Any] | None, fingerprint: str, formats: list[str], run_dir: Path
+    entry: Mapping[str, Any] | None, fingerprint: str, formats: Iterable[str], run_dir: Path
 ) -> bool:
     """A recorded shard is reusable when its fingerprint matches and every file checks out."""
     if not entry or entry.get("fingerprint") != fingerprint:
@@ -102,12 +102,12 @@ def stage_table(
         for spec in stages
     ]
     for entry in entries:
-        stages = entry.get("stages", [])
+        stats = entry.get("stages", [])
         read["in"] += entry["in"]
-        first_in = stages[0]["in"] if stages else entry["out"]
+        first_in = stats[0]["in"] if stats else entry["out"]
         read["out"] += first_in
         read["quarantined"] += entry["in"] - first_in
-        for row, stat in zip(table, stages, strict=False):
+        for row, stat in zip(table, stats, strict=False):
             row["in"] += stat["in"]
             row["out"] += stat["out"]
             row["quarantined"] += stat["quarantined"]
