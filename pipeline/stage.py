@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .document import Document, Rejected
 from .registry import parameters
@@ -18,14 +18,46 @@ from .registry import parameters
 if TYPE_CHECKING:
     from .urls import RemotePath
 
-__all__ = ["Stage", "Reader", "StageError"]
+__all__ = ["Stage", "Reader", "StageError", "LazyResources"]
+
+R = TypeVar("R")
 
 
 class StageError(RuntimeError):
     """A stage cannot run as configured (missing model or data, bad resource); says how to fix it."""
 
 
-class Stage:
+class LazyResources:
+    """Mixin for components that build heavy objects on first use (models, tables, stemmers).
+
+    Each object is built once per instance, in the process that uses it, and kept in the
+    instance's `_resources` dict: never a parameter, dropped by `Stage.set_params`, and
+    not pickled with a `Stage` (only parameters cross process boundaries).
+    """
+
+    def _resource(self, name: str, build: Callable[[], R]) -> R:
+        """The resource `name`, made by calling `build()` the first time it is asked for."""
+        resources = self.__dict__.setdefault("_resources", {})
+        if name not in resources:
+            resources[name] = build()
+        return resources[name]
+
+    def _keep_resource(self, name: str, value: R) -> R:
+        """Keep `value` as the resource `name` (one built elsewhere, e.g. learned by `fit`)."""
+        self.__dict__.setdefault("_resources", {})[name] = value
+        return value
+
+    def _drop_resources(self, *names: str) -> None:
+        """Forget the resources `names` (all of them when none are given); they are rebuilt on use."""
+        if not names:
+            self.__dict__.pop("_resources", None)
+            return
+        resources = self.__dict__.get("_resources", {})
+        for name in names:
+            resources.pop(name, None)
+
+
+class Stage(LazyResources):
     """A per-document stage. Subclasses implement `pipe` (batched) or `process` (one document).
 
     `name`, `kind` and `version` are set by `@register("stage", NAME)`. Calling the stage
@@ -69,7 +101,7 @@ class Stage:
                     f"{type(self).__name__} has no parameter {key!r}; valid: {', '.join(valid)}"
                 )
             setattr(self, key, value)
-        self.__dict__.pop("_resources", None)
+        self._drop_resources()
         return self
 
     def __getstate__(self) -> dict[str, Any]:

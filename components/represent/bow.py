@@ -117,8 +117,6 @@ class OneHot(BagOfWords):
         import numpy as np
         import scipy.sparse as sp
 
-        if self.phrases and "_phrases" not in self.__dict__:
-            self._transform_counts([])  # builds the phrase model
         [terms] = self._terms([doc])
         columns = [self.vocabulary_.get(t, -1) for t in terms]
         rows = [i for i, c in enumerate(columns) if c >= 0]

@@ -15,6 +15,7 @@ from pydantic import Field as Range
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from pipeline.registry import register
+from pipeline.stage import LazyResources
 
 from .persist import read_json, read_learner, write_json, write_learner
 from .tokens import Field, TokenSelection
@@ -72,7 +73,7 @@ def frozen_phrases(data: dict[str, Any]) -> Any:
 
 
 @register("represent", "phrases")
-class Phrases(TokenSelection, TransformerMixin, BaseEstimator):
+class Phrases(TokenSelection, LazyResources, TransformerMixin, BaseEstimator):
     """Detect collocations (gensim Phrases) and join them into single tokens ("new_york").
 
     - `min_count`, `threshold`, `scoring` ("default" = Mikolov et al. 2013, "npmi"):
@@ -115,14 +116,14 @@ class Phrases(TokenSelection, TransformerMixin, BaseEstimator):
             connector_words=self.connector_words,
         )
         self.phrasegrams_ = dict(frozen.phrasegrams)
-        self._frozen = frozen
+        self._keep_resource("model", frozen)
         return self
 
     def _model(self) -> Any:
-        frozen = self.__dict__.get("_frozen")
-        if frozen is None:
-            frozen = self._frozen = frozen_phrases(self._json())
-        return frozen
+        return self._resource("model", self._frozen_model)
+
+    def _frozen_model(self) -> Any:
+        return frozen_phrases(self._json())
 
     def _json(self) -> dict[str, Any]:
         return {

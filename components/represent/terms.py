@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from pipeline.stage import LazyResources
+
 from .persist import read_json, read_learner, write_json, write_learner
 from .phrases import frozen_phrases, phrases_to_json, train_phrases
 from .termstats import TermStatistics, vocabulary_from_statistics
@@ -57,7 +59,7 @@ def _identity(terms: list[str]) -> list[str]:
     return terms
 
 
-class TermLearner(TokenSelection, TransformerMixin, BaseEstimator):
+class TermLearner(TokenSelection, LazyResources, TransformerMixin, BaseEstimator):
     """Shared machinery of the sparse document-term learners (bag of words, one-hot, TF-IDF).
 
     Counting is scikit-learn's `CountVectorizer` over our terms, so vocabulary limits
@@ -80,7 +82,7 @@ class TermLearner(TokenSelection, TransformerMixin, BaseEstimator):
         analyze = term_analyzer(
             self.analyzer, self.ngram_range
         )  # once per stream, not per document
-        phrases = self.__dict__.get("_phrases")
+        phrases = self._resource("phrases", self._learned_phrases) if self.phrases else None
         for doc in docs:
             tokens = self.select(doc)
             if phrases is not None:
@@ -108,10 +110,10 @@ class TermLearner(TokenSelection, TransformerMixin, BaseEstimator):
     def _fit_counts(self, corpus: Iterable[Any]) -> tuple[Any, list[int]]:
         """Learn the vocabulary; return the document-term counts and each document's term count."""
         if self.phrases:
-            self._phrases = train_phrases(self.token_corpus(corpus))
-            self.phrases_ = phrases_to_json(self._phrases)
+            phrases = self._keep_resource("phrases", train_phrases(self.token_corpus(corpus)))
+            self.phrases_ = phrases_to_json(phrases)
         else:
-            self.__dict__.pop("_phrases", None)
+            self._drop_resources("phrases")
             self.phrases_ = None
         counter = self._counter()
         stream = self._term_lists(corpus)
@@ -128,7 +130,7 @@ class TermLearner(TokenSelection, TransformerMixin, BaseEstimator):
             raise self._limits_error(n_docs) from None
         self.vocabulary_ = dict(counter.vocabulary_)
         self.terms_ = [str(t) for t in counter.get_feature_names_out()]
-        self._count_vectorizer = counter
+        self._keep_resource("count_vectorizer", counter)
         return counts, stream.lengths
 
     def _no_terms_error(self, n_docs: int) -> EmptyVocabularyError:
@@ -180,8 +182,7 @@ class TermLearner(TokenSelection, TransformerMixin, BaseEstimator):
         )
         if not terms:
             raise self._limits_error(stats.documents)
-        self.__dict__.pop("_phrases", None)
-        self.__dict__.pop("_count_vectorizer", None)
+        self._drop_resources("phrases", "count_vectorizer")
         self.phrases_ = None
         self.terms_ = terms
         self.vocabulary_ = {term: i for i, term in enumerate(terms)}
@@ -192,13 +193,17 @@ class TermLearner(TokenSelection, TransformerMixin, BaseEstimator):
         """Hook for learners that keep corpus statistics beyond the vocabulary (TF-IDF's idf)."""
 
     def _transform_counts(self, docs: Iterable[Any]) -> tuple[Any, list[int]]:
-        counter = self.__dict__.get("_count_vectorizer")
-        if counter is None:
-            counter = self._count_vectorizer = self._counter(self.vocabulary_)
-        if self.phrases and "_phrases" not in self.__dict__:
-            self._phrases = frozen_phrases(self.phrases_)
+        counter = self._resource("count_vectorizer", self._vocabulary_counter)
         stream = self._term_lists(docs)
         return counter.transform(stream), stream.lengths
+
+    def _vocabulary_counter(self) -> Any:
+        """The counter for the learned vocabulary (as fitted, or loaded from a folder)."""
+        return self._counter(self.vocabulary_)
+
+    def _learned_phrases(self) -> Any:
+        """The phrase model learned by `fit`, rebuilt from `phrases_` (e.g. after `load`)."""
+        return frozen_phrases(self.phrases_)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """The vocabulary in column order (scikit-learn's name for it)."""

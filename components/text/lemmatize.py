@@ -121,18 +121,16 @@ class Lemmatize(SpacyStage):
         (doc.tokens.lemma,) = piece_strings(pieces, ("LEMMA",))
 
     def _word_lemmatizer(self) -> Callable[[str, str | None], str]:
-        resources = self.__dict__.get("_resources")
-        if resources is None:
-            if self.backend == "lookup":
-                resources = lru_cache(maxsize=_CACHE_MAX)(_lookup_lemmatizer(self.language))
-            elif self.backend == "wordnet":
-                resources = lru_cache(maxsize=_CACHE_MAX)(_wordnet_lemmatizer())
-            else:
-                raise StageError(
-                    f"lemmatize: unknown backend {self.backend!r}; use spacy, lookup or wordnet"
-                )
-            self._resources = resources
-        return resources
+        return self._resource("lemmatizer", self._build_word_lemmatizer)
+
+    def _build_word_lemmatizer(self) -> Callable[[str, str | None], str]:
+        if self.backend == "lookup":
+            return lru_cache(maxsize=_CACHE_MAX)(_lookup_lemmatizer(self.language))
+        if self.backend == "wordnet":
+            return lru_cache(maxsize=_CACHE_MAX)(_wordnet_lemmatizer())
+        raise StageError(
+            f"lemmatize: unknown backend {self.backend!r}; use spacy, lookup or wordnet"
+        )
 
     def pipe(self, docs: Iterable[Document], *, batch_size: int = 256) -> Iterator[Document]:
         """Set `token.lemma` on each document; yields the documents."""

@@ -82,14 +82,13 @@ class NamedEntities(SpacyStage):
 
     def _ruler(self) -> Any:
         """The EntityRuler for `patterns` (built once), or None without patterns."""
-        resources = self.__dict__.get("_resources")
-        if resources is None:
-            ruler = None
-            if self.patterns:
-                nlp = load_model(self.model)
-                ruler = _make_ruler(nlp, self.patterns, self.precedence == "rules")
-            resources = self._resources = (ruler,)
-        return resources[0]
+        return self._resource("ruler", self._build_ruler)
+
+    def _build_ruler(self) -> Any:
+        if not self.patterns:
+            return None
+        nlp = load_model(self.model)
+        return _make_ruler(nlp, self.patterns, self.precedence == "rules")
 
     def write(self, doc: Document, pieces: Sequence[Piece]) -> None:
         """Set `doc.entities` from the model's entities and the rule matches."""

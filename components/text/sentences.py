@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
 from typing import Literal
 
 from pipeline.document import Document, Span
@@ -44,10 +45,7 @@ class Sentences(Stage):
         self.language = language
 
     def _punkt(self):
-        resources = self.__dict__.get("_resources")
-        if resources is None:
-            resources = self._resources = punkt_sentence_tokenizer(self.language)
-        return resources
+        return self._resource("punkt", partial(punkt_sentence_tokenizer, self.language))
 
     def pipe(self, docs: Iterable[Document], *, batch_size: int = 256) -> Iterator[Document]:
         """Set `doc.sentences` on each document; yields the documents."""

@@ -19,6 +19,7 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pipeline.document import Document
@@ -96,9 +97,7 @@ class SpacyStage(Stage):
 
     def pipe(self, docs: Iterable[Document], *, batch_size: int = 256) -> Iterator[Document]:
         """Annotate a stream of documents (through a one-member `SpacyStep`)."""
-        step = self.__dict__.get("_step")
-        if step is None:
-            step = self._step = SpacyStep([self])
+        step = self._resource("step", partial(SpacyStep, [self]))
         return step.pipe(docs, batch_size=batch_size)
 
 
@@ -186,12 +185,11 @@ class SpacyStep(Stage):
         return needed
 
     def _tokenizer_stage(self, nlp: Any) -> Stage:
-        tokenize = self.__dict__.get("_tokenize")
-        if tokenize is None or tokenize.language != nlp.lang:
-            from .tokenize import Tokenize
+        from .tokenize import Tokenize
 
-            tokenize = self._tokenize = Tokenize(backend="spacy", language=nlp.lang)
-        return tokenize
+        return self._resource(
+            f"tokenize:{nlp.lang}", partial(Tokenize, backend="spacy", language=nlp.lang)
+        )
 
     def pipe(self, docs: Iterable[Document], *, batch_size: int = 256) -> Iterator[Document]:
         """Annotate a stream of documents, yielding each in input order when all its pieces are done."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from typing import Literal
@@ -113,10 +113,7 @@ class Stem(Stage):
         self.language = language
 
     def _stemmer(self) -> Callable[[str], str]:
-        resources = self.__dict__.get("_resources")
-        if resources is None:
-            resources = self._resources = make_stemmer(self.algorithm, self.language)
-        return resources
+        return self._resource("stemmer", partial(make_stemmer, self.algorithm, self.language))
 
     def pipe(self, docs: Iterable[Document], *, batch_size: int = 256) -> Iterator[Document]:
         """Set `stem` on each document's tokens; yields the documents."""

@@ -86,20 +86,20 @@ class Stopwords(Stage):
         self.case_sensitive = case_sensitive
 
     def _stop_words(self) -> frozenset[str]:
-        resources = self.__dict__.get("_resources")
-        if resources is None:
-            words: set[str] = set()
-            for name in self.lists:
-                words |= load_stop_list(name)
-            words.update(self.words)
-            for path in self.files:
-                words.update(_read_word_file(path))
-            excluded = set(self.exclude)
-            if not self.case_sensitive:
-                words = {w.lower() for w in words}
-                excluded = {w.lower() for w in excluded}
-            resources = self._resources = frozenset(words - excluded)
-        return resources
+        return self._resource("stop_words", self._build_stop_words)
+
+    def _build_stop_words(self) -> frozenset[str]:
+        words: set[str] = set()
+        for name in self.lists:
+            words |= load_stop_list(name)
+        words.update(self.words)
+        for path in self.files:
+            words.update(_read_word_file(path))
+        excluded = set(self.exclude)
+        if not self.case_sensitive:
+            words = {w.lower() for w in words}
+            excluded = {w.lower() for w in excluded}
+        return frozenset(words - excluded)
 
     def pipe(self, docs: Iterable[Document], *, batch_size: int = 256) -> Iterator[Document]:
         """Set `is_stop` on each document's tokens (and drop them with `remove`)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Iterator
+from functools import partial
 from typing import Literal
 
 from pipeline.document import Alignment, Document
@@ -53,12 +54,10 @@ class Tokenize(Stage):
         self.pattern = pattern
 
     def _tokenizer(self):
-        resources = self.__dict__.get("_resources")
-        if resources is None:
-            resources = self._resources = make_backend(
-                self.backend, language=self.language, pattern=self.pattern
-            )
-        return resources
+        return self._resource(
+            "tokenizer",
+            partial(make_backend, self.backend, language=self.language, pattern=self.pattern),
+        )
 
     def pipe(self, docs: Iterable[Document], *, batch_size: int = 256) -> Iterator[Document]:
         """Tokenize a stream of documents lazily, yielding each as soon as it is done."""

@@ -179,10 +179,7 @@ class WordSenses(Stage):
         pass
 
     def _senses(self) -> _LeskSenses:
-        resources = self.__dict__.get("_resources")
-        if resources is None:
-            resources = self._resources = _LeskSenses(load_wordnet())
-        return resources
+        return self._resource("senses", _lesk_senses)
 
     def pipe(self, docs: Iterable[Document], *, batch_size: int = 256) -> Iterator[Document]:
         """Set `token.sense` on each document; yields the documents."""
@@ -195,6 +192,10 @@ class WordSenses(Stage):
                 )
             tokens.sense = senses.annotate(doc)
             yield doc
+
+
+def _lesk_senses() -> _LeskSenses:
+    return _LeskSenses(load_wordnet())
 
 
 class _LeskSenses:

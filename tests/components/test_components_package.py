@@ -13,6 +13,7 @@ from importlib.metadata import entry_points
 import pytest
 
 from components import Normalize, Sentences, Stopwords, Tokenize
+from components.text.stem import Stem
 from pipeline import Pipeline, registry
 from pipeline.config import ConfigError, component_model
 from pipeline.document import Document
@@ -90,13 +91,24 @@ def test_constructors_only_store_parameters():
     assert vars(stop) == stop.get_params()
 
 
-def test_resources_are_built_lazily_and_do_not_travel(news):
-    stage = Stopwords()
-    stage(Tokenize()(Document.from_text(news)))
-    assert "_resources" in vars(stage)
+@pytest.mark.parametrize(
+    ("stage", "change"),
+    [
+        (Stopwords(), {"lists": ["sklearn"]}),
+        (Tokenize(backend="regex"), {"backend": "whitespace"}),
+        (Sentences(backend="punkt"), {"language": "german"}),
+        (Stem(), {"algorithm": "porter"}),
+    ],
+    ids=["stopwords", "tokenize", "sentences", "stem"],
+)
+def test_resources_are_built_lazily_and_do_not_travel(news, stage, change):
+    doc = Tokenize()(Document.from_text(news))
+    before = repr(stage)
+    stage(doc)
+    assert "_resources" in vars(stage) and repr(stage) == before
     clone = pickle.loads(pickle.dumps(stage))
     assert "_resources" not in vars(clone) and clone.get_params() == stage.get_params()
-    stage.set_params(lists=["sklearn"])
+    stage.set_params(**change)
     assert "_resources" not in vars(stage)
 
 

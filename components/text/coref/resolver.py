@@ -14,6 +14,7 @@ import logging
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from typing import Annotated, Any, Literal
 
@@ -179,6 +180,12 @@ def _detect(doc: Document, parsed: _Parsed) -> Detection:
     return Detection(mentions, links)
 
 
+def _blank_english_vocab() -> Any:
+    import spacy
+
+    return spacy.blank("en").vocab
+
+
 def representative(cluster: Sequence[Mention]) -> Mention | None:
     """The mention that names a cluster: its first proper-noun mention, else its
     longest nominal mention; `None` for an all-pronoun cluster."""
@@ -299,16 +306,12 @@ class Coref(Stage):
     def _load(self, *, model: bool) -> dict[str, Any]:
         """Built on first use: a blank English vocabulary (to rebuild parses) and, when
         `model`, the spaCy pipeline. Dropped by `set_params`, never pickled."""
-        import spacy
+        from components.text.spacy_models import load_model
 
-        resources = self.__dict__.setdefault("_resources", {})
-        if "vocab" not in resources:
-            resources["vocab"] = spacy.blank("en").vocab
-        if model and "nlp" not in resources:
-            from components.text.spacy_models import load_model
-
-            resources["nlp"] = load_model(self.model)
-        return resources
+        loaded = {"vocab": self._resource("vocab", _blank_english_vocab)}
+        if model:
+            loaded["nlp"] = self._resource("nlp", partial(load_model, self.model))
+        return loaded
 
     def resolve(self, doc: Document, parsed: _Parsed) -> list[list[Mention]]:
         """Run mention detection and the sieves on one parsed document."""
