@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import islice
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -25,21 +25,12 @@ from pipeline.registry import register
 from pipeline.stage import Stage
 
 from .mentions import Detection, Mention, detect_mentions
-from .sieves import SIEVES, run_sieves
+from .sieves import SIEVES, SieveName, run_sieves
 
 __all__ = ["CHUNK_CHARS", "Coref", "SieveName", "representative", "resolve_pronouns"]
 
 logger = logging.getLogger(__name__)
 
-SieveName = Literal[
-    "speaker",
-    "exact_match",
-    "precise_constructs",
-    "strict_head_match",
-    "proper_head_match",
-    "relaxed_head_match",
-    "pronouns",
-]
 CHUNK_CHARS = 100_000
 NEEDED_COMPONENTS = ("tok2vec", "tagger", "parser", "attribute_ruler", "ner")
 POSSESSIVE_FORMS = frozenset({"his", "its", "their", "theirs", "hers"})

@@ -24,8 +24,11 @@ earlier merges pooled at the cluster level:
 
 from __future__ import annotations
 
+import typing
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from .clusters import (
     STOP_WORDS,
@@ -41,9 +44,11 @@ from .lexicon import LOCATION_LABELS
 from .mentions import Mention
 from .pronouns import pronoun_sieve, speaker_sieve
 
-__all__ = ["SIEVES", "Clusters", "run_sieves"]
+__all__ = ["SIEVES", "Clusters", "SieveName", "run_sieves"]
 
-SIEVES = (
+#: The sieves by name, in the order they run: the one list of them (the `coref`
+#: stage's `sieves` parameter is typed with it).
+SieveName = Literal[
     "speaker",
     "exact_match",
     "precise_constructs",
@@ -51,7 +56,8 @@ SIEVES = (
     "proper_head_match",
     "relaxed_head_match",
     "pronouns",
-)
+]
+SIEVES: tuple[SieveName, ...] = typing.get_args(SieveName)
 
 
 def _string_key(mention: Mention, relaxed: bool) -> tuple[str, ...]:
@@ -261,19 +267,32 @@ def run_sieves(
     for i, m in enumerate(mentions):
         m.index = i
     clusters = Clusters(mentions)
-    by_sentence = group_by_sentence(mentions)
-    if "speaker" in selected:
-        speaker_sieve(mentions, clusters)
-    if "exact_match" in selected:
-        exact_match(mentions, clusters)
-    if "precise_constructs" in selected:
-        precise_constructs(mentions, clusters, links)
-    if "strict_head_match" in selected:
-        strict_head_match(mentions, clusters)
-    if "proper_head_match" in selected:
-        proper_head_match(mentions, clusters, by_sentence)
-    if "relaxed_head_match" in selected:
-        relaxed_head_match(mentions, clusters, by_sentence)
-    if "pronouns" in selected:
-        pronoun_sieve(mentions, clusters, max_sentence_distance)
+    inputs = _SieveInput(
+        mentions, clusters, links, group_by_sentence(mentions), max_sentence_distance
+    )
+    for name in SIEVES:
+        if name in selected:
+            _RUN_SIEVE[name](inputs)
     return clusters
+
+
+@dataclass
+class _SieveInput:
+    """What the sieves of one document work on; each takes the parts it needs."""
+
+    mentions: list[Mention]
+    clusters: Clusters
+    links: Sequence[tuple[Mention, Mention, str]]
+    by_sentence: dict[int, list[Mention]]
+    max_sentence_distance: int
+
+
+_RUN_SIEVE: dict[SieveName, Callable[[_SieveInput], None]] = {
+    "speaker": lambda s: speaker_sieve(s.mentions, s.clusters),
+    "exact_match": lambda s: exact_match(s.mentions, s.clusters),
+    "precise_constructs": lambda s: precise_constructs(s.mentions, s.clusters, s.links),
+    "strict_head_match": lambda s: strict_head_match(s.mentions, s.clusters),
+    "proper_head_match": lambda s: proper_head_match(s.mentions, s.clusters, s.by_sentence),
+    "relaxed_head_match": lambda s: relaxed_head_match(s.mentions, s.clusters, s.by_sentence),
+    "pronouns": lambda s: pronoun_sieve(s.mentions, s.clusters, s.max_sentence_distance),
+}
