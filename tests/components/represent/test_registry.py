@@ -9,6 +9,7 @@ from sklearn.base import clone
 
 import components.represent as represent
 from pipeline.config import component_model
+from pipeline.interfaces import ArtifactExporter, CorpusLearner, ShardReducingLearner
 from pipeline.registry import describe, lookup
 
 LEARNERS = {
@@ -23,6 +24,8 @@ LEARNERS = {
     "pretrained": represent.Pretrained,
     "docvectors": represent.DocVectors,
 }
+
+REDUCING = {"bow", "onehot", "tfidf"}  # fitted as a map-reduce over shards (decision 12)
 
 
 @pytest.mark.parametrize("name", sorted(LEARNERS))
@@ -41,8 +44,9 @@ def test_registered_configurable_and_cloneable(name):
     copy.set_params(drop_stop=True)
     assert copy.drop_stop and not learner.drop_stop
     assert not [k for k in vars(learner) if k.endswith("_")]  # nothing learned before fit
-    for method in ("fit", "transform", "save", "load", "export"):
-        assert callable(getattr(cls, method))
+    # the engine's contracts (pipeline/interfaces.py), which it checks with isinstance
+    assert isinstance(learner, CorpusLearner) and isinstance(learner, ArtifactExporter)
+    assert isinstance(learner, ShardReducingLearner) == (name in REDUCING)
 
 
 def test_bad_values_fail_in_the_config():
