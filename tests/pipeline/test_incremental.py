@@ -126,10 +126,10 @@ def test_unchanged_feed_files_are_not_parsed_again_but_their_items_are_counted(
     assert first.manifest["input_files"] == {"read": 4, "unchanged_skipped": 0}
 
     parsed: list[str] = []
-    read_feed = FeedReader._read_feed
+    read_feed = FeedReader.read_file
     monkeypatch.setattr(
         FeedReader,
-        "_read_feed",
+        "read_file",
         lambda self, corpus_file: (
             parsed.append(corpus_file.path.name) or read_feed(self, corpus_file)
         ),
