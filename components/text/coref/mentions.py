@@ -18,20 +18,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .agreement import gender_and_animacy, mention_number
 from .lexicon import (
-    HONORIFICS,
     NUMERIC_ENTITY_LABELS,
     PRONOUNS,
-    SURNAME_LIKE_NAMES,
-    name_gender,
-    noun_animacy,
-    noun_gender,
 )
 from .syntax import (
     ALIAS_VERBS,
     BE_FORMS,
     NOUN_TAGS,
-    PLURAL_TAGS,
     PROPER_TAGS,
     clause,
     governor,
@@ -121,59 +116,6 @@ class Detection:
 
     mentions: list[Mention]
     links: list[tuple[Mention, Mention, str]]
-
-
-def _gender_and_animacy(
-    span_tokens: Sequence[Any], head: Any, kind: str, ner: str | None
-) -> tuple[str, str]:
-    lowered = [t.text.lower() for t in span_tokens]
-    if kind == "pronoun":
-        info = PRONOUNS[lowered[0]]
-        return info.gender, info.animacy
-    head_i = head.i - span_tokens[0].i
-    # Honorifics and role nouns before the head: "Mr. Obama", "actress Rebecca Romijn".
-    for word in lowered[:head_i]:
-        gender = HONORIFICS.get(word) or HONORIFICS.get(word.rstrip("."))
-        if gender is None:
-            gender = noun_gender(word) if noun_gender(word) != "?" else None
-        if gender is not None:
-            return gender, "anim"
-    if kind == "proper":
-        # Entity labels are not trusted for agreement (spaCy often labels a foreign
-        # person name ORG or GPE): they only weigh in the pronoun ranking.
-        # A given name alone decides the gender unless it is also a common surname
-        # ("Gordon", "Allen"): then only before another name ("Nina Gordon").
-        names = [t for t in span_tokens[: head_i + 1] if t.tag_ in PROPER_TAGS]
-        single = len(names) == 1 and ner == "PERSON"
-        if names and (len(names) >= 2 or single):
-            if len(names) >= 2 or names[0].text.lower() not in SURNAME_LIKE_NAMES:
-                gender = name_gender(names[0].text)
-                if gender != "?":
-                    return gender, "anim"
-        return "?", "?"
-    gender = noun_gender(lowered[head_i])
-    if gender != "?":
-        return gender, "anim"
-    if ner is not None:
-        return "?", "?"
-    animacy = noun_animacy(lowered[head_i])
-    if animacy == "anim":
-        return "?", "anim"
-    return "n", "inan"
-
-
-def _number(head: Any, kind: str, ner: str | None, coordinated: bool) -> str:
-    if kind == "pronoun":
-        return PRONOUNS[head.text.lower()].number
-    if coordinated:
-        return "pl"
-    if head.tag_ in PLURAL_TAGS:
-        return "pl"
-    if ner in ("ORG", "NORP"):
-        return "?"
-    if head.tag_:
-        return "sg"
-    return "pl" if head.text.lower().endswith("s") else "sg"
 
 
 def detect_mentions(
@@ -379,7 +321,7 @@ def _make_mention(
     ner = chunk.ner_of.get(head_i) or (head.ent_type_ or None)
     if ner in NUMERIC_ENTITY_LABELS:
         ner = None
-    gender, animacy = _gender_and_animacy(span_tokens, head, kind, ner)
+    gender, animacy = gender_and_animacy(span_tokens, head, kind, ner)
     if is_coord:
         gender = "?" if gender not in ("n",) else "n"
     extent_words = tuple(
@@ -408,7 +350,7 @@ def _make_mention(
         text=chunk.text[c_start:c_end],
         kind=kind,
         ner=ner,
-        number=_number(head, kind, ner, is_coord),
+        number=mention_number(head, kind, ner, is_coord),
         gender=gender,
         animacy=animacy,
         person=info.person if info else 3,
