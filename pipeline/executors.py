@@ -1,8 +1,9 @@
 """Executors: where shards are processed. Same tasks in, same files out, whatever the executor.
 
 - `serial`: in this process.
-- `processes`: a spawn-context process pool; each worker rebuilds the stages from the
-  resolved config (never a pickled stage) and is recycled after `recycle_after` shards.
+- `processes`: a process pool (forked from a fork server on Linux, spawned elsewhere; see
+  `pipeline.workers`); each worker rebuilds the stages from their specs (never a pickled
+  stage), is recycled after `recycle_after` shards, and exits when the run ends.
 - `dask`: a `dask.distributed` client, joining `address` or starting a LocalCluster.
 
 Every executor keeps at most `2 × workers` shards in flight, so memory depends on the
@@ -12,14 +13,15 @@ shard size, not on the corpus size.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing.context import BaseContext
 from typing import Any, TypeVar
 
 from .shards import ShardResult, ShardTask, process_shard
+from .workers import die_with_run, pool_context
 
 __all__ = [
     "executor_for",
@@ -63,27 +65,38 @@ class SerialExecutor:
 
 
 class ProcessExecutor:
-    """Processes shards in a pool of spawned worker processes.
+    """Processes shards in a pool of worker processes.
+
+    `preload`: libraries the workers need (`pipeline.workers.preload_modules`); on Linux
+    the fork server the workers are forked from imports them once, starting at `__enter__`
+    while the run reads its first shard. Workers exit when the process that started them
+    ends, even by SIGKILL.
 
     When a worker process dies (killed, out of memory, a crash in native code), the pool
     is unusable: the shards it had in flight are retried in a fresh pool, each at most
     `retries` times; then the run stops with `ExecutorError` naming those shards.
     """
 
-    def __init__(self, workers: int, recycle_after: int, retries: int = 2):
+    def __init__(
+        self, workers: int, recycle_after: int, retries: int = 2, *, preload: Sequence[str] = ()
+    ):
         self.workers = workers
         self.recycle_after = recycle_after
         self.retries = retries
+        self.preload = preload
+        self._context: BaseContext | None = None
         self._pool: ProcessPoolExecutor | None = None
 
     def _start_pool(self) -> None:
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=self._context,
+            initializer=die_with_run,
             max_tasks_per_child=self.recycle_after,
         )
 
     def __enter__(self) -> ProcessExecutor:
+        self._context = pool_context(self.preload)
         self._start_pool()
         return self
 
@@ -334,24 +347,35 @@ def _take(iterator: Iterator[ShardTask], n: int) -> list[ShardTask]:
 
 
 def make_executor(
-    kind: str, *, workers: int, recycle_after: int, address: str | None = None, retries: int = 2
+    kind: str,
+    *,
+    workers: int,
+    recycle_after: int,
+    address: str | None = None,
+    retries: int = 2,
+    preload: Sequence[str] = (),
 ) -> Any:
-    """Build the executor named in `execution.executor`."""
+    """Build the executor named in `execution.executor`; `preload` is for `processes`."""
     if kind == "serial":
         return SerialExecutor()
     if kind == "processes":
-        return ProcessExecutor(workers, recycle_after, retries)
+        return ProcessExecutor(workers, recycle_after, retries, preload=preload)
     if kind == "dask":
         return DaskExecutor(workers, address, retries)
     raise ValueError(f"unknown executor {kind!r}; expected serial, processes or dask")
 
 
-def executor_for(execution: Mapping[str, Any]) -> Any:
-    """Build the executor a resolved config's `execution` section asks for."""
+def executor_for(execution: Mapping[str, Any], *, preload: Sequence[str] = ()) -> Any:
+    """Build the executor a resolved config's `execution` section asks for.
+
+    `preload`: libraries for the process workers to import once, e.g.
+    `pipeline.workers.preload_modules(spec.params for spec in settings.stages)`.
+    """
     return make_executor(
         execution["executor"],
         workers=execution["workers"],
         recycle_after=execution["recycle_after"],
         address=execution.get("address"),
         retries=execution.get("retries", 2),
+        preload=preload,
     )

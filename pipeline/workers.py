@@ -1,0 +1,108 @@
+"""Worker processes: started warm, ended with their run.
+
+On Linux a `processes` run forks its workers from a fork server that imported the heavy
+libraries its stages name (spaCy, which imports torch through thinc: ~2 s) once, instead
+of every spawned worker importing them again; a recycled or replacement worker starts in
+milliseconds. Elsewhere workers are spawned.
+
+Every worker watches the process that started it and exits as soon as that process ends,
+even when it is killed with SIGKILL or by the out-of-memory killer. The fork server and
+multiprocessing's resource tracker then end by themselves: each exits when the last
+process holding its pipe (the run and its workers) is gone.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import multiprocessing
+import os
+import re
+import sys
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
+from pathlib import PurePath
+from typing import Any
+
+__all__ = ["pool_context", "preload_modules", "die_with_run"]
+
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_INSTALLED = {"site-packages", "dist-packages"}
+
+
+def pool_context(preload: Sequence[str] = ()) -> BaseContext:
+    """The multiprocessing context for a worker pool; on Linux, starts its fork server now.
+
+    Linux: `forkserver`, whose server imports `preload` in the background while the caller
+    goes on (the first worker waits for it). The server is one per process and is kept
+    until the process exits, so later pools (recycled workers, retries, the next run in
+    the same process) fork from it at once; `preload` counts only when it starts.
+    Elsewhere: `spawn` (every worker imports what it needs).
+    """
+    if not sys.platform.startswith("linux"):
+        return multiprocessing.get_context("spawn")
+    from multiprocessing import forkserver
+
+    context = multiprocessing.get_context("forkserver")
+    # Replaces the default ["__main__"]: the workers import the main module themselves.
+    context.set_forkserver_preload(list(preload))
+    forkserver.ensure_running()
+    return context
+
+
+def preload_modules(stage_params: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Installed libraries that the stages name in their parameters, for the fork server.
+
+    A parameter value that is the name of a package installed in site-packages (tokenize
+    `backend: spacy`, stopwords `lists: [spacy]`, a spaCy model package) is a library the
+    stage imports when it runs. The project's own modules and plugins are left to the
+    workers, which import them from the run's `sys.path` (Python 3.11's fork server does
+    not apply it, so it could pick up another copy).
+    """
+    names = {value for params in stage_params for value in _strings(params.values())}
+    return sorted(name for name in names if _is_installed_library(name))
+
+
+def die_with_run() -> None:
+    """End this worker process as soon as the process that started it ends, however it ends.
+
+    A pool initializer. The worker inherited at its creation the read end of a pipe whose
+    write end only the starting process holds (`multiprocessing.parent_process().sentinel`,
+    as Dask's workers do); the kernel closes it when that process ends, even by SIGKILL, and
+    a daemon thread waiting on it then exits the worker. Unlike `PR_SET_PDEATHSIG`, it
+    follows the run's process rather than the fork server that forked the worker, cannot
+    miss a death that happened before it was set up, and works on every platform.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not started by multiprocessing: nothing to watch
+        return
+    watch = threading.Thread(target=_exit_when_ended, args=(parent,), name="die-with-run")
+    watch.daemon = True
+    watch.start()
+
+
+def _exit_when_ended(parent: BaseProcess) -> None:
+    parent.join()  # returns once the pipe is closed: the run's process has ended
+    os._exit(1)  # no cleanup: the run that would use this worker's results is gone
+
+
+def _strings(values: Iterable[Any]) -> Iterator[str]:
+    for value in values:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, Mapping):
+            yield from _strings(value.values())
+        elif isinstance(value, list | tuple):
+            yield from _strings(value)
+
+
+def _is_installed_library(name: str) -> bool:
+    if not _MODULE_NAME.fullmatch(name) or name in sys.stdlib_module_names:
+        return False
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return False
+    origin = spec.origin if spec is not None else None
+    return origin is not None and not _INSTALLED.isdisjoint(PurePath(origin).parts)
