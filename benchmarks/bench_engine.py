@@ -1,7 +1,8 @@
 """Engine benchmarks: ratios measured side by side in one run, against the bare libraries.
 
     python benchmarks/bench_engine.py            # all sections
-    python benchmarks/bench_engine.py tokenize   # one section: tokenize | workers | memory | rerun
+    python benchmarks/bench_engine.py tokenize   # one section: tokenize | startup | workers |
+                                                 # workers-cli | memory | rerun
 
 Corpus: gensim's 300 Lee news articles, repeated to size (each copy gets distinct ids).
 Prints one line per measurement; the README's performance section quotes these lines.
@@ -20,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import lee_texts, write_corpus  # noqa: E402
+from benchmarks.common import lee_texts, load, write_corpus  # noqa: E402
 
 
 def best_of(fn, repeat: int = 3) -> float:
@@ -92,9 +93,12 @@ def run_config(corpus: Path, out: Path, **execution) -> dict:
 
 
 def bench_workers(tmp: Path, rounds: int = 3) -> None:
-    """`processes` x2 vs `serial` on 18,000 articles, alternating in `rounds` rounds (median).
+    """`processes` x2 vs `serial` on 18,000 articles in this process, alternating in `rounds`
+    rounds (median), as a program calling `pipeline.runner.run` repeatedly sees it.
 
-    Each round starts a fresh pool, so worker start-up (spawn, spaCy import: ~2 s) is counted.
+    Each round starts a fresh pool. From round 2 on, the serial runs find spaCy imported
+    and the process workers are forked from the fork server (Linux) that imported it in
+    round 1; `workers-cli` counts every start-up on both sides.
     """
     corpus = write_corpus(tmp / "workers.jsonl", 60)  # 18,000 articles: start-up amortized
     speedups = []
@@ -108,11 +112,115 @@ def bench_workers(tmp: Path, rounds: int = 3) -> None:
         speedups.append(s / p)
         print(
             f"workers   round {round_no + 1}: serial {n / s:7,.0f} docs/s, processes x2 {n / p:7,.0f} "
-            f"docs/s ({n} docs): speed-up {s / p:.2f}"
+            f"docs/s ({n} docs): speed-up {s / p:.2f}   ({load()})"
         )
-    speedups.sort()
+    report_median("workers   processes x2 vs serial", speedups)
+
+
+def bench_workers_cli(tmp: Path, rounds: int = 3) -> None:
+    """`nlp run` with `processes` x2 vs `serial` on 18,000 articles, each a fresh process
+    timed from outside, alternating in `rounds` rounds (median): what a command-line user
+    waits for, every start-up (interpreter, imports, spaCy, workers) and shutdown counted."""
+    import yaml
+
+    from pipeline.config import load_config
+
+    corpus = write_corpus(tmp / "workers-cli.jsonl", 60)
+    n = 60 * len(lee_texts())
+    speedups = []
+    for round_no in range(rounds):
+        seconds = {}
+        for executor in ("serial", "processes"):
+            raw = load_config(ROOT / "pipeline" / "defaults" / "news.yaml")
+            raw["corpus"] = {"reader": "jsonl", "path": str(corpus)}
+            raw["execution"] = {
+                "shard_size": 500,
+                "executor": executor,
+                "workers": 2,
+                "cache": False,
+            }
+            raw["output"] = {"dir": str(tmp / f"cli-{executor}-{round_no}")}
+            config = tmp / f"cli-{executor}-{round_no}.yaml"
+            config.write_text(yaml.safe_dump(raw))
+            t0 = time.perf_counter()
+            subprocess.run(
+                [sys.executable, str(ROOT / "cli.py"), "run", "--quiet", str(config)],
+                cwd=ROOT,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            seconds[executor] = time.perf_counter() - t0
+        s, p = seconds["serial"], seconds["processes"]
+        speedups.append(s / p)
+        print(
+            f"cli       round {round_no + 1}: serial {s:5.1f} s, processes x2 {p:5.1f} s "
+            f"({n} docs, wall clock of `nlp run`): speed-up {s / p:.2f}   ({load()})"
+        )
+    report_median("cli       processes x2 vs serial", speedups)
+
+
+def warm_worker(payload: tuple[list[tuple[str, dict]], str]) -> int:
+    """In a worker: build the stages and run one article through them, as its first shard does."""
+    from pipeline import Document
+    from pipeline.pipeline import build_stage
+    from pipeline.registry import load_plugins
+
+    stages, text = payload
+    load_plugins()
+    docs = [Document(id="warm", text=text)]
+    for name, params in stages:
+        docs = list(build_stage(name, params).pipe(docs))
+    return os.getpid()
+
+
+STARTUP_CHILD = """
+import json, sys, time
+sys.path.insert(0, {root!r})
+from benchmarks.bench_engine import warm_worker
+from benchmarks.common import lee_texts
+from pipeline.config import load_config, resolve_config, stage_specs
+from pipeline.executors import make_executor
+from pipeline.workers import preload_modules
+stages = stage_specs(resolve_config(load_config({config!r})))
+payloads = [(stages, text) for text in lee_texts()[:2]]
+preload = preload_modules(params for _, params in stages)
+seconds = []
+for _ in range(2):
+    t0 = time.perf_counter()
+    with make_executor("processes", workers=2, recycle_after=50, preload=preload) as executor:
+        list(executor.map(warm_worker, payloads))
+        seconds.append(time.perf_counter() - t0)
+print(json.dumps(seconds))
+"""
+
+
+def bench_startup(rounds: int = 3) -> None:
+    """Seconds from entering a `processes` x2 executor until it has run the news stages on two
+    articles, in a fresh process: its first pool, then a second one (as after a dead worker,
+    or the next run of a program), median of `rounds` processes."""
+    code = STARTUP_CHILD.format(
+        root=str(ROOT), config=str(ROOT / "pipeline" / "defaults" / "news.yaml")
+    )
+    first, second = [], []
+    for _ in range(rounds):
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+        )
+        pool_1, pool_2 = json.loads(out.stdout.strip().splitlines()[-1])
+        first.append(pool_1)
+        second.append(pool_2)
+    first.sort()
+    second.sort()
     print(
-        f"workers   processes x2 vs serial, median of {rounds} rounds: {speedups[len(speedups) // 2]:.2f} "
+        f"startup   processes x2, news stages ready: first pool {first[rounds // 2]:.2f} s, "
+        f"second pool {second[rounds // 2]:.2f} s (median of {rounds} processes; {load()})"
+    )
+
+
+def report_median(label: str, speedups: list[float]) -> None:
+    speedups = sorted(speedups)
+    print(
+        f"{label}, median of {len(speedups)} rounds: {speedups[len(speedups) // 2]:.2f} "
         f"(range {speedups[0]:.2f}-{speedups[-1]:.2f}; target >= 1.6)"
     )
 
@@ -160,22 +268,27 @@ def bench_memory(tmp: Path) -> None:
 
 
 def main(argv: list[str]) -> None:
-    sections = argv or ["tokenize", "workers", "memory", "rerun"]
+    sections = argv or ["tokenize", "startup", "workers", "workers-cli", "memory", "rerun"]
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="nlp-bench-") as tmp_name:
         tmp = Path(tmp_name)
         for section in sections:
             if section == "tokenize":
                 bench_tokenize()
+            elif section == "startup":
+                bench_startup()
             elif section == "workers":
                 bench_workers(tmp)
+            elif section == "workers-cli":
+                bench_workers_cli(tmp)
             elif section == "memory":
                 bench_memory(tmp)
             elif section == "rerun":
                 bench_rerun(tmp)
             else:
                 raise SystemExit(
-                    f"unknown section {section!r}; expected tokenize, workers, memory, rerun"
+                    f"unknown section {section!r}; expected tokenize, startup, workers, "
+                    "workers-cli, memory, rerun"
                 )
 
 
