@@ -15,11 +15,12 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing.context import BaseContext
 from typing import Any, TypeVar
 
+from .settings import ExecutionSpec
 from .shards import ShardResult, ShardTask, process_shard
 from .workers import die_with_run, pool_context
 
@@ -365,17 +366,14 @@ def make_executor(
     raise ValueError(f"unknown executor {kind!r}; expected serial, processes or dask")
 
 
-def executor_for(execution: Mapping[str, Any], *, preload: Sequence[str] = ()) -> Any:
-    """Build the executor a resolved config's `execution` section asks for.
-
-    `preload`: libraries for the process workers to import once, e.g.
-    `pipeline.workers.preload_modules(spec.params for spec in settings.stages)`.
-    """
+def executor_for(execution: ExecutionSpec, *, preload: Sequence[str] = ()) -> Any:
+    """Build the executor a run's `execution` settings ask for; `preload`: libraries for
+    process workers to import once (`pipeline.workers.preload_modules`)."""
     return make_executor(
-        execution["executor"],
-        workers=execution["workers"],
-        recycle_after=execution["recycle_after"],
-        address=execution.get("address"),
-        retries=execution.get("retries", 2),
+        execution.executor,
+        workers=execution.workers,
+        recycle_after=execution.recycle_after,
+        address=execution.address,
+        retries=execution.retries,
         preload=preload,
     )

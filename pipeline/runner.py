@@ -34,19 +34,21 @@ from typing import Any
 import orjson
 
 from .config import ConfigError, dump_config
-from .executors import make_executor
+from .executors import executor_for
 from .files import atomic_write, remove_stale_temps
 from .incremental import LedgerShards
 from .indexed import IndexedShards
 from .interfaces import Executor
 from .learners import fit_learners
 from .manifest import MANIFEST_VERSION, package_versions, run_timings, stage_table
+from .pipeline import build_stage
 from .remote import PublishError, remote_run
 from .run_types import ProgressHook, RunError, RunResult, ShardSource, StopCheck
 from .settings import RunSettings
 from .shards import ReadTimer, ShardResult
 from .tasks import fit_tasks
 from .urls import is_url, local_path, remote_filesystem
+from .workers import preload_modules
 
 __all__ = ["Run", "RunError", "RunResult", "run", "ProgressHook", "check_corpus_path"]
 
@@ -205,14 +207,8 @@ class Run:
 
     def _process_shards(self, source: ShardSource, executor_scope: ExitStack) -> Executor:
         """Read the corpus shard by shard and process each on the executor, recording results."""
-        execution = self.settings.execution
-        executor = make_executor(
-            execution.executor,
-            workers=execution.workers,
-            recycle_after=execution.recycle_after,
-            address=execution.address,
-            retries=execution.retries,
-        )
+        stages = [build_stage(spec.name, spec.params) for spec in self.settings.stages]
+        executor = executor_for(self.settings.execution, preload=preload_modules(stages))
         self.progress.start(source.expected_total())
         finished = False
         try:

@@ -84,6 +84,14 @@ class Stage(LazyResources):
         """Adjacent stages with the same non-None key are run as one step (see `pipeline.plan`)."""
         return None
 
+    def imports(self) -> tuple[str, ...]:
+        """Libraries this stage imports when it runs, with these parameters (e.g. `("spacy",)`).
+
+        Process pools import them once before forking their workers (`pipeline.workers`),
+        so a new worker does not pay for them again. Default: none.
+        """
+        return ()
+
     def fuse(self, stages: list[Stage]) -> Stage:
         """Return one stage that does the work of `stages` (self first) in a single pass."""
         raise NotImplementedError(f"{type(self).__name__} declares a fusion key but cannot fuse")

@@ -1,7 +1,7 @@
 """Worker processes: started warm, ended with their run.
 
 On Linux a `processes` run forks its workers from a fork server that imported the heavy
-libraries its stages name (spaCy, which imports torch through thinc: ~2 s) once, instead
+libraries its stages declare (`Stage.imports()`: spaCy, which imports torch through thinc: ~2 s) once, instead
 of every spawned worker importing them again; a recycled or replacement worker starts in
 milliseconds. Elsewhere workers are spawned.
 
@@ -13,22 +13,17 @@ process holding its pipe (the run and its workers) is gone.
 
 from __future__ import annotations
 
-import importlib.util
 import multiprocessing
 import os
-import re
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
-from pathlib import PurePath
-from typing import Any
+
+from .stage import Stage
 
 __all__ = ["pool_context", "preload_modules", "die_with_run"]
-
-_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_INSTALLED = {"site-packages", "dist-packages"}
 
 
 def pool_context(preload: Sequence[str] = ()) -> BaseContext:
@@ -51,17 +46,15 @@ def pool_context(preload: Sequence[str] = ()) -> BaseContext:
     return context
 
 
-def preload_modules(stage_params: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Installed libraries that the stages name in their parameters, for the fork server.
+def preload_modules(stages: Iterable[Stage]) -> list[str]:
+    """The libraries the stages import when they run (`Stage.imports()`), for the fork server.
 
-    A parameter value that is the name of a package installed in site-packages (tokenize
-    `backend: spacy`, stopwords `lists: [spacy]`, a spaCy model package) is a library the
-    stage imports when it runs. The project's own modules and plugins are left to the
-    workers, which import them from the run's `sys.path` (Python 3.11's fork server does
-    not apply it, so it could pick up another copy).
+    Stages are built from their parameters in the main process for this (a constructor
+    only stores them). The project's own modules and plugins are left to the workers,
+    which import them from the run's `sys.path` (Python 3.11's fork server does not apply
+    it, so it could pick up another copy).
     """
-    names = {value for params in stage_params for value in _strings(params.values())}
-    return sorted(name for name in names if _is_installed_library(name))
+    return sorted({module for stage in stages for module in stage.imports()})
 
 
 def die_with_run() -> None:
@@ -85,24 +78,3 @@ def die_with_run() -> None:
 def _exit_when_ended(parent: BaseProcess) -> None:
     parent.join()  # returns once the pipe is closed: the run's process has ended
     os._exit(1)  # no cleanup: the run that would use this worker's results is gone
-
-
-def _strings(values: Iterable[Any]) -> Iterator[str]:
-    for value in values:
-        if isinstance(value, str):
-            yield value
-        elif isinstance(value, Mapping):
-            yield from _strings(value.values())
-        elif isinstance(value, list | tuple):
-            yield from _strings(value)
-
-
-def _is_installed_library(name: str) -> bool:
-    if not _MODULE_NAME.fullmatch(name) or name in sys.stdlib_module_names:
-        return False
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return False
-    origin = spec.origin if spec is not None else None
-    return origin is not None and not _INSTALLED.isdisjoint(PurePath(origin).parts)

@@ -105,6 +105,10 @@ class Lemmatize(SpacyStage):
         self.model = model
         self.language = language
 
+    def imports(self) -> tuple[str, ...]:
+        """spaCy for the spacy and lookup backends, NLTK for wordnet."""
+        return ("nltk",) if self.backend == "wordnet" else ("spacy",)
+
     def uses_spacy(self) -> bool:
         """Only the spacy backend runs (and fuses into) a spaCy pipeline."""
         return self.backend == "spacy"

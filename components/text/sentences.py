@@ -44,6 +44,10 @@ class Sentences(Stage):
         self.backend = backend
         self.language = language
 
+    def imports(self) -> tuple[str, ...]:
+        """NLTK for the punkt backend; the rules need nothing."""
+        return ("nltk",) if self.backend == "punkt" else ()
+
     def _punkt(self):
         return self._resource("punkt", partial(punkt_sentence_tokenizer, self.language))
 

@@ -85,6 +85,10 @@ class SpacyStage(Stage):
         """Copy this stage's annotations from the processed pieces into `doc`."""
         raise NotImplementedError
 
+    def imports(self) -> tuple[str, ...]:
+        """spaCy (which imports thinc and torch): about 2 s in a new process."""
+        return ("spacy",)
+
     def fusion_key(self) -> Hashable | None:
         """Stages on the same resolved model that agree on `parsed()` fuse."""
         if not self.uses_spacy():

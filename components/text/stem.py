@@ -112,6 +112,10 @@ class Stem(Stage):
         self.algorithm = algorithm
         self.language = language
 
+    def imports(self) -> tuple[str, ...]:
+        """NLTK's stemmers."""
+        return ("nltk",)
+
     def _stemmer(self) -> Callable[[str], str]:
         return self._resource("stemmer", partial(make_stemmer, self.algorithm, self.language))
 

@@ -85,6 +85,11 @@ class Stopwords(Stage):
         self.remove = remove
         self.case_sensitive = case_sensitive
 
+    def imports(self) -> tuple[str, ...]:
+        """The library of each configured stop list."""
+        libraries = {"spacy": "spacy", "sklearn": "sklearn", "gensim": "gensim"}
+        return tuple(libraries[name] for name in self.lists if name in libraries)
+
     def _stop_words(self) -> frozenset[str]:
         return self._resource("stop_words", self._build_stop_words)
 

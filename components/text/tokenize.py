@@ -53,6 +53,12 @@ class Tokenize(Stage):
         self.language = language
         self.pattern = pattern
 
+    def imports(self) -> tuple[str, ...]:
+        """spaCy or NLTK for their backends; nothing for regex and whitespace."""
+        if self.backend == "spacy":
+            return ("spacy",)
+        return ("nltk",) if self.backend.startswith("nltk") else ()
+
     def _tokenizer(self):
         return self._resource(
             "tokenizer",

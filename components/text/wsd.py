@@ -178,6 +178,10 @@ class WordSenses(Stage):
     def __init__(self) -> None:
         pass
 
+    def imports(self) -> tuple[str, ...]:
+        """NLTK's WordNet reader."""
+        return ("nltk",)
+
     def _senses(self) -> _LeskSenses:
         return self._resource("senses", _lesk_senses)
 

@@ -123,3 +123,24 @@ def test_killed_run_takes_its_dask_cluster_with_it(tmp_path):
     finally:
         run.kill()
     assert survivors == [], f"still running {GRACE_SECONDS:.0f} s after the run was killed"
+
+
+def test_the_fork_server_preloads_what_the_configured_stages_import():
+    from pipeline.pipeline import build_stage
+    from pipeline.workers import preload_modules
+
+    def preload(stages: list[tuple[str, dict]]) -> list[str]:
+        return preload_modules(build_stage(name, params) for name, params in stages)
+
+    # the bundled news job: spaCy's tokenizer and stop list
+    news = yaml.safe_load((ROOT / "examples" / "news.yaml").read_text())
+    assert preload([(next(iter(s)), next(iter(s.values()))) for s in news["stages"]]) == [
+        "sklearn",
+        "spacy",
+    ]
+    # regex tokens, rule sentences: nothing heavy to import
+    light = [("normalize", {}), ("tokenize", {"backend": "regex"}), ("sentences", {})]
+    assert preload(light) == []
+    # NLTK's tokenizer and stemmer, a spaCy parse
+    assert preload([("tokenize", {"backend": "nltk-treebank"}), ("stem", {})]) == ["nltk"]
+    assert preload([("tokenize", {"backend": "regex"}), ("pos", {})]) == ["spacy"]

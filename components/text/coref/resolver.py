@@ -256,6 +256,10 @@ class Coref(Stage):
         self.max_sentence_distance = max_sentence_distance
         self.resolve_text = resolve_text
 
+    def imports(self) -> tuple[str, ...]:
+        """spaCy: mentions are found on its parse."""
+        return ("spacy",)
+
     def _parse(self, docs: Sequence[Document], batch_size: int) -> list[_Parsed]:
         """Parse the documents that carry no parse, in one batched `nlp.pipe` call.
 
