@@ -180,10 +180,11 @@ from benchmarks.bench_engine import warm_worker
 from benchmarks.common import lee_texts
 from pipeline.config import load_config, resolve_config, stage_specs
 from pipeline.executors import make_executor
+from pipeline.pipeline import build_stage
 from pipeline.workers import preload_modules
 stages = stage_specs(resolve_config(load_config({config!r})))
 payloads = [(stages, text) for text in lee_texts()[:2]]
-preload = preload_modules(params for _, params in stages)
+preload = preload_modules(build_stage(name, params) for name, params in stages)
 seconds = []
 for _ in range(2):
     t0 = time.perf_counter()
