@@ -48,7 +48,6 @@ from .shards import (
     ReadTimer,
     ShardResult,
     ShardTask,
-    stage_fingerprints,
     timed_shards,
 )
 from .stage import Reader
@@ -219,39 +218,23 @@ class LedgerShards:
         self, should_stop: StopCheck | None, reuse: Callable[[ShardResult], None]
     ) -> Iterator[ShardTask]:
         """Shard the new items (never reused: every shard of a run holds new items)."""
-        corpus, execution, output = (
-            self.settings.corpus,
-            self.settings.execution,
-            self.settings.output,
-        )
-        if corpus.limit is None:
+        limit = self.settings.corpus.limit
+        if limit is None:
             items: Iterable[Document | Rejected] = self.reader.read_skipping(self.intake.skip_file)
         else:  # a partial read: no file is skipped, and none is recorded as read in full
-            items = itertools.islice(self.reader.read(), corpus.limit)
-        shards = timed_shards(
-            self.intake.new_items(iter(items)),
-            shard_size=execution.shard_size,
-            max_chars=corpus.max_chars,
-            limit=None,
-            engine_key=corpus.engine_key,
-            timer=self.timer,
-        )
-        for index, shard_items, input_hash in shards:
+            items = itertools.islice(self.reader.read(), limit)
+        new_items = self.intake.new_items(iter(items))
+        for shard in timed_shards(new_items, self.settings, limit=None, timer=self.timer):
+            index, shard_items, _ = shard
             if should_stop is not None and should_stop():
                 self._stopped = True
                 self.intake.counts["in"] -= len(shard_items)  # read, not processed: not counted
                 return
             self._pending[index] = [self.intake.keys.popleft() for _ in shard_items]
-            yield ShardTask(
-                index=index,
-                items=shard_items,
-                input_hash=input_hash,
-                fingerprints=stage_fingerprints(input_hash, self.settings.stages),
-                stages=self.settings.stages,
-                run_dir=str(output.run_dir),
+            yield ShardTask.for_run(
+                self.settings,
+                shard,
                 cache=False,  # each run's shards are new items: a cache would only grow
-                formats=output.formats,
-                batch_size=execution.batch_size,
                 part_prefix=f"part-{self.run_no:06d}-{index:05d}",
             )
 

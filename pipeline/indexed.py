@@ -17,7 +17,7 @@ from .paths import inside
 from .run_types import RunError, SourceSummary, StopCheck
 from .settings import RunSettings
 from .shard_files import shard_name
-from .shards import ReadTimer, ShardResult, ShardTask, stage_fingerprints, timed_shards
+from .shards import ReadTimer, ShardResult, ShardTask, timed_shards
 from .stage import Reader
 
 __all__ = ["IndexedShards"]
@@ -74,44 +74,24 @@ class IndexedShards:
         self, should_stop: StopCheck | None, reuse: Callable[[ShardResult], None]
     ) -> Iterator[ShardTask]:
         """Read the corpus shard by shard; reuse verified shards, yield a task for the others."""
-        corpus, output, execution = (
-            self.settings.corpus,
-            self.settings.output,
-            self.settings.execution,
-        )
-        stages = self.settings.stages
+        settings = self.settings
         shards = timed_shards(
-            self.reader.read(),
-            shard_size=execution.shard_size,
-            max_chars=corpus.max_chars,
-            limit=corpus.limit,
-            engine_key=corpus.engine_key,
-            timer=self.timer,
+            self.reader.read(), settings, limit=settings.corpus.limit, timer=self.timer
         )
-        for index, items, input_hash in shards:
+        for shard in shards:
             if should_stop is not None and should_stop():
                 self._stopped = True
                 return
-            self._seen.append(index)
-            fingerprints = stage_fingerprints(input_hash, stages)
-            fingerprint = fingerprints[-1] if fingerprints else input_hash
+            task = ShardTask.for_run(settings, shard, cache=settings.execution.cache)
+            self._seen.append(task.index)
+            recorded = self._recorded.get(task.index)
             if shard_is_verified(
-                self._recorded.get(index), fingerprint, output.formats, output.run_dir
+                recorded, task.fingerprint, settings.output.formats, settings.output.run_dir
             ):
-                reuse(ShardResult.from_manifest(self._recorded[index]))
+                reuse(ShardResult.from_manifest(self._recorded[task.index]))
                 continue
-            self._recorded.pop(index, None)
-            yield ShardTask(
-                index=index,
-                items=items,
-                input_hash=input_hash,
-                fingerprints=fingerprints,
-                stages=stages,
-                run_dir=str(output.run_dir),
-                cache=execution.cache,
-                formats=output.formats,
-                batch_size=execution.batch_size,
-            )
+            self._recorded.pop(task.index, None)
+            yield task
 
     def record(self, result: ShardResult) -> None:
         """Keep the shard's manifest entry."""

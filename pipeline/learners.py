@@ -80,6 +80,25 @@ def shard_matrix(task: LearnerShard) -> Any:
     return learner.shard_matrix(read_shard(Path(task.run_dir) / task.path))
 
 
+def fit_fingerprint(
+    input_keys: list[str], name: str, params: Mapping[str, Any], version: str
+) -> str:
+    """What a fitted learner or task depends on: its input files, component, parameters, version."""
+    blob = orjson.dumps([input_keys, name, params, version], option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(blob).hexdigest()
+
+
+def is_fitted(folder: Path, fingerprint: str) -> bool:
+    """Whether `folder` holds a fit with this fingerprint (its `.fingerprint` stamp)."""
+    stamp = folder / ".fingerprint"
+    return stamp.is_file() and stamp.read_text().strip() == fingerprint
+
+
+def mark_fitted(folder: Path, fingerprint: str) -> None:
+    """Stamp `folder` as holding the fit with this fingerprint (written last, atomically)."""
+    atomic_write(folder / ".fingerprint", fingerprint.encode())
+
+
 def fit_learners(
     represent: Mapping[str, Mapping[str, Any]],
     run_dir: Path,
@@ -97,14 +116,9 @@ def fit_learners(
     corpus = RunCorpus(run_dir)
     for name, params in represent.items():
         cls = registry.lookup("represent", name)
-        key_blob = orjson.dumps(
-            [input_keys, name, params, getattr(cls, "version", "1")],
-            option=orjson.OPT_SORT_KEYS,
-        )
-        key = hashlib.sha256(key_blob).hexdigest()
+        key = fit_fingerprint(input_keys, name, params, getattr(cls, "version", "1"))
         out_dir = run_dir / "represent" / name
-        stamp = out_dir / ".fingerprint"
-        if stamp.is_file() and stamp.read_text().strip() == key:
+        if is_fitted(out_dir, key):
             rows[name] = {"path": str(out_dir.relative_to(run_dir)), "reused": True, "seconds": 0.0}
             continue
         t0 = time.perf_counter()
@@ -122,7 +136,7 @@ def fit_learners(
             learner.save(out_dir)
             if isinstance(learner, ArtifactExporter):
                 learner.export(corpus, out_dir)
-        atomic_write(stamp, key.encode())
+        mark_fitted(out_dir, key)
         row["seconds"] = round(time.perf_counter() - t0, 4)
         rows[name] = row
         logger.info("fitted %s in %.2f s", name, row["seconds"])

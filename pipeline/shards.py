@@ -24,7 +24,7 @@ from .document import Document, Rejected
 from .files import atomic_write
 from .pipeline import build_stage
 from .plan import Step, plan_stages
-from .settings import StageSpec
+from .settings import RunSettings, StageSpec
 from .shard_files import DatasetPart, shard_name, write_documents, write_parts
 from .stage import Stage, StageError
 from .stage_cache import CacheStore
@@ -59,6 +59,30 @@ class ShardTask:
     formats: tuple[str, ...]
     batch_size: int
     part_prefix: str | None = None  # incremental runs: write partitioned parts with this name
+
+    @classmethod
+    def for_run(
+        cls,
+        settings: RunSettings,
+        shard: tuple[int, list[tuple[str, dict[str, Any]]], str],
+        *,
+        cache: bool,
+        part_prefix: str | None = None,
+    ) -> ShardTask:
+        """The task for one `(index, items, input_hash)` shard of a run with `settings`."""
+        index, items, input_hash = shard
+        return cls(
+            index=index,
+            items=items,
+            input_hash=input_hash,
+            fingerprints=stage_fingerprints(input_hash, settings.stages),
+            stages=settings.stages,
+            run_dir=str(settings.output.run_dir),
+            cache=cache,
+            formats=settings.output.formats,
+            batch_size=settings.execution.batch_size,
+            part_prefix=part_prefix,
+        )
 
     @property
     def fingerprint(self) -> str:
@@ -183,16 +207,19 @@ def check_item(
 
 def timed_shards(
     items: Iterable[Document | Rejected],
+    settings: RunSettings,
     *,
-    shard_size: int,
-    max_chars: int,
     limit: int | None,
-    engine_key: str,
     timer: ReadTimer,
 ) -> Iterator[tuple[int, list[tuple[str, dict[str, Any]]], str]]:
-    """`make_shards`, adding the seconds spent reading (and checking) each shard to `timer`."""
+    """`make_shards` with the run's shard size and corpus limits, adding the seconds spent
+    reading (and checking) each shard to `timer`."""
     shards = make_shards(
-        items, shard_size=shard_size, max_chars=max_chars, limit=limit, engine_key=engine_key
+        items,
+        shard_size=settings.execution.shard_size,
+        max_chars=settings.corpus.max_chars,
+        limit=limit,
+        engine_key=settings.corpus.engine_key,
     )
     while True:
         t0 = time.perf_counter()

@@ -9,19 +9,15 @@ component, parameters and version are unchanged since it was last fitted is skip
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from . import registry
-from .files import atomic_write
 from .interfaces import Task
-from .learners import RunCorpus
+from .learners import RunCorpus, fit_fingerprint, is_fitted, mark_fitted
 
 __all__ = ["fit_tasks", "task_component"]
 
@@ -49,15 +45,10 @@ def fit_tasks(
     for name, settings in tasks.items():
         component, params = task_component(settings)
         cls = registry.lookup("task", component)
-        key_blob = orjson.dumps(
-            [input_keys, component, params, getattr(cls, "version", "1")],
-            option=orjson.OPT_SORT_KEYS,
-        )
-        key = hashlib.sha256(key_blob).hexdigest()
+        key = fit_fingerprint(input_keys, component, params, getattr(cls, "version", "1"))
         folder = run_dir / "tasks" / name
-        stamp = folder / ".fingerprint"
         row: dict[str, Any] = {"component": component, "path": f"tasks/{name}"}
-        if stamp.is_file() and stamp.read_text().strip() == key:
+        if is_fitted(folder, key):
             rows[name] = {**row, "reused": True, "seconds": 0.0}
             continue
         t0 = time.perf_counter()
@@ -67,7 +58,7 @@ def fit_tasks(
         folder.mkdir(parents=True, exist_ok=True)
         task.fit(corpus, folder)
         task.save(folder)
-        atomic_write(stamp, key.encode())
+        mark_fitted(folder, key)
         rows[name] = {**row, "reused": False, "seconds": round(time.perf_counter() - t0, 4)}
         logger.info("fitted task %s (%s) in %.2f s", name, component, rows[name]["seconds"])
     return rows

@@ -127,5 +127,7 @@ def test_an_unchanged_task_is_skipped_and_a_changed_one_refitted(tmp_path, lee_t
 
 def test_a_task_parameter_is_validated_like_any_component(tmp_path, lee_texts):
     corpus, _ = _labelled_corpus(tmp_path / "lee.jsonl", lee_texts[:5])
-    with pytest.raises(ConfigError, match=r"tasks\.baseline\.lable: unknown key; did you mean 'label'"):
+    with pytest.raises(
+        ConfigError, match=r"tasks\.baseline\.lable: unknown key; did you mean 'label'"
+    ):
         _config(tmp_path, corpus, lable="topic")

@@ -103,20 +103,11 @@ def kill_run_and_watch(run: subprocess.Popen, mark: str) -> list[str]:
     return report
 
 
-def test_killed_run_takes_its_process_workers_with_it(tmp_path):
-    run, mark = start_run(tmp_path, "processes")
-    try:
-        wait_for_first_shard(run, tmp_path)
-        survivors = kill_run_and_watch(run, mark)
-    finally:
-        run.kill()
-    assert survivors == [], f"still running {GRACE_SECONDS:.0f} s after the run was killed"
-
-
-@pytest.mark.slow
-def test_killed_run_takes_its_dask_cluster_with_it(tmp_path):
-    pytest.importorskip("distributed")
-    run, mark = start_run(tmp_path, "dask")
+@pytest.mark.parametrize("executor", ["processes", pytest.param("dask", marks=pytest.mark.slow)])
+def test_a_killed_run_takes_every_process_it_started_with_it(tmp_path, executor):
+    if executor == "dask":
+        pytest.importorskip("distributed")
+    run, mark = start_run(tmp_path, executor)
     try:
         wait_for_first_shard(run, tmp_path)
         survivors = kill_run_and_watch(run, mark)
