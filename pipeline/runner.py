@@ -42,7 +42,7 @@ from .interfaces import Executor
 from .learners import fit_learners
 from .manifest import MANIFEST_VERSION, package_versions, run_timings, stage_table
 from .pipeline import build_stage
-from .remote import PublishError, remote_run
+from .remote import PublishError, RemoteRun, remote_run
 from .run_types import ProgressHook, RunError, RunResult, ShardSource, StopCheck
 from .settings import RunSettings
 from .shards import ReadTimer, ShardResult
@@ -150,39 +150,67 @@ class Run:
 
     def execute(self) -> RunResult:
         """Run every phase in order and return the run folder and its manifest."""
-        remote = (
-            remote_run(self.settings.output.dir, self.run_dir)
-            if self.settings.output.remote
-            else None
-        )
+        remote = self._pull()
+        source = self._prepare()
+        with ExitStack() as executor_scope:  # the shards' executor, kept for represent and tasks
+            executor = self._read_and_process(source, executor_scope)
+            self._represent(executor)
+            self._tasks()
+        self._close_manifest(stopped=source.stopped)
+        self._report()
+        self._publish(remote)
+        return RunResult(self.run_dir, self.manifest)
+
+    # -- phases, in the order they run --------------------------------------------------------
+
+    def _pull(self) -> RemoteRun | None:
+        """A remote `output.dir`: bring its published run into the staging folder first, so a
+        fresh machine resumes from it."""
+        if not self.settings.output.remote:
+            return None
+        remote = remote_run(self.settings.output.dir, self.run_dir)
         if remote is not None:
-            remote.pull()  # a fresh machine resumes from the published run
+            remote.pull()
+        return remote
+
+    def _prepare(self) -> ShardSource:
+        """Choose the shard source, check the folder suits it, write the resolved config."""
         source = self._shard_source()
         source.check()
         remove_stale_temps(self.run_dir)
-        atomic_write(
-            self.run_dir / "config.yaml", dump_config(self.settings.config).encode("utf-8")
-        )
-        with ExitStack() as executor_scope:
-            with source:
-                self.manifest = self._new_manifest(source)
-                executor = self._process_shards(source, executor_scope)  # read → stages
-                self._summarize(source)
-            if self.settings.represent:
-                self.manifest["represent"] = fit_learners(
-                    self.settings.represent, self.run_dir, self._input_keys, executor
-                )
-            if self.settings.tasks:
-                self.manifest["tasks"] = fit_tasks(
-                    self.settings.tasks, self.run_dir, self._input_keys
-                )
-        self._close_manifest(stopped=source.stopped)
-        # report: no phase renders one yet; it will read what the tasks wrote
+        config_yaml = dump_config(self.settings.config).encode("utf-8")
+        atomic_write(self.run_dir / "config.yaml", config_yaml)
+        return source
+
+    def _read_and_process(self, source: ShardSource, executor_scope: ExitStack) -> Executor:
+        """Read the corpus as shards and run the stages on each; sum up in the manifest."""
+        with source:
+            self.manifest = self._new_manifest(source)
+            executor = self._process_shards(source, executor_scope)
+            self._summarize(source)
+        return executor
+
+    def _represent(self, executor: Executor) -> None:
+        """Fit the corpus learners on the run's documents, on the shards' executor."""
+        if self.settings.represent:
+            self.manifest["represent"] = fit_learners(
+                self.settings.represent, self.run_dir, self._input_keys, executor
+            )
+
+    def _tasks(self) -> None:
+        """Fit and save each task of `tasks:` on the run's documents."""
+        if self.settings.tasks:
+            self.manifest["tasks"] = fit_tasks(self.settings.tasks, self.run_dir, self._input_keys)
+
+    def _report(self) -> None:
+        """Render the run report from what the tasks wrote: no task writes one yet."""
+
+    def _publish(self, remote: RemoteRun | None) -> None:
+        """A remote `output.dir`: upload what changed, `manifest.json` last."""
         if remote is not None:
             remote.publish(self.manifest)
-        return RunResult(self.run_dir, self.manifest)
 
-    # -- phases -----------------------------------------------------------------------------
+    # -- the read and stages phase ------------------------------------------------------------
 
     def _shard_source(self) -> ShardSource:
         reader = self.settings.corpus.build_reader()
