@@ -297,8 +297,10 @@ STARTER_CONFIG = """\
 name: my-corpus
 
 corpus:
-  reader: text              # text | jsonl | csv | feeds | html | lee-news  (see `nlp components`)
-  path: data/*.txt          # a file, a folder or a glob (or s3://bucket/data/*.txt); .gz/.bz2 read transparently
+  reader: lee-news          # the 300 ABC news articles bundled with gensim: this config runs as written
+  # For your own files, replace the reader line with (`nlp components` lists every reader):
+  # reader: text            # text | jsonl | csv | feeds | html
+  # path: data/*.txt        # a file, a folder or a glob (or s3://bucket/data/*.txt); .gz/.bz2 read transparently
   # max_chars: 1000000      # longer documents are quarantined
   # limit: 1000             # read only the first N items
 
@@ -331,7 +333,10 @@ def init(
     if path.exists() and not force:
         raise _err(f"{path} already exists; use --force to overwrite", EXIT_CONFIG)
     path.write_text(STARTER_CONFIG.replace("{path}", str(path)), encoding="utf-8")
-    typer.echo(f"wrote {path}; edit corpus.path, then: nlp run {path}")
+    typer.echo(
+        f"wrote {path}; run it with: nlp run {path} (it reads the bundled Lee news articles; "
+        "point corpus: at your own files when you are ready)"
+    )
 
 
 def main() -> None:

@@ -99,16 +99,19 @@ def test_validate_and_missing_input_path(tmp_path):
     assert ok.returncode == 0 and "valid" in ok.stdout
 
 
-def test_init_writes_a_config_that_validates(tmp_path):
+def test_init_writes_a_config_that_validates_and_runs_as_written(tmp_path):
     result = nlp("init", "starter.yaml", cwd=tmp_path)
     assert result.returncode == 0
     text = (tmp_path / "starter.yaml").read_text()
     assert "# " in text and "reader:" in text
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "one.txt").write_text("Markets rallied on Friday after the report.")
     check = nlp("validate", "starter.yaml", "--show", cwd=tmp_path)
     assert check.returncode == 0, check.stderr
     assert "backend: spacy" in check.stdout and "shard_size: 1000" in check.stdout
+    ran = nlp("run", "starter.yaml", "--quiet", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    manifest = json.loads((tmp_path / "runs" / "my-corpus" / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["documents"] == {"in": 300, "out": 300, "quarantined": 0}
     assert nlp("init", "starter.yaml", cwd=tmp_path).returncode == 2  # no silent overwrite
 
 
