@@ -300,3 +300,15 @@ def test_evaluate_coref_on_gap_reports_f1_by_gender(tmp_path, shared_data):
     assert "overall.f1" in result.stdout
     bad = nlp("evaluate", "coref", "--gold", str(tmp_path / "missing.tsv"))
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
+
+
+def test_evaluate_embeddings_on_a_numpy_file_is_one_clear_line(tmp_path):
+    import numpy as np
+
+    vectors = tmp_path / "vectors.npy"
+    np.save(vectors, np.random.default_rng(1).normal(size=(50, 20)).astype(np.float32))
+    result = nlp("evaluate", "embeddings", str(vectors))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr and "codec" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "not word vectors" in line and "word2vec" in line

@@ -92,7 +92,17 @@ def _guess_format(path: Path) -> str:
     if path.suffix == ".bin":
         return "word2vec-binary"
     with open(path, "rb") as fh:
-        first = fh.readline().split()
+        head = fh.read(4096)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the 4 KiB boundary
+            raise RepresentError(
+                f"{path}: not word vectors in a format read here (word2vec text with a "
+                "'COUNT DIM' header or GloVe text, one word and its numbers per line; word2vec "
+                "binary as .bin; a folder saved by a learner or a spaCy vocab)"
+            ) from None
+    first = head.split(b"\n", 1)[0].split()
     if len(first) == 2 and all(part.isdigit() for part in first):
         return "word2vec"
     return "glove"
