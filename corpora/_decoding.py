@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from ._corpus_file import READ_ERRORS, read_error_reason
+from ._detect import detect_encoding
 
 __all__ = [
     "SNIFF_BYTES",
     "TextLine",
     "binary_reason",
+    "bom_encoding",
     "check_encoding",
     "decode_error_reason",
     "detection_sample",
@@ -55,30 +57,38 @@ def check_encoding(encoding: str) -> None:
 def resolve_encoding(encoding: str, sample: bytes) -> str | None:
     """The codec to decode a file with: `encoding`, or for "auto" a guess from its first bytes.
 
-    "auto" trusts a byte-order mark, then charset-normalizer (pure ASCII counts as
-    UTF-8). Returns None when no encoding fits, which is what binary data looks like.
+    "auto" trusts a byte-order mark, then UTF-8 when the bytes are UTF-8, then
+    `detect_encoding` (charset-normalizer, checked among Latin code pages). Returns
+    None when no encoding fits, which is what binary data looks like.
     """
     if encoding.lower() != "auto":
         return encoding
-    for bom, name in _BOMS:
-        if sample.startswith(bom):
-            return name
+    bom = bom_encoding(sample)
+    if bom is not None:
+        return bom
     if not sample:
         return "utf-8"
     if b"\x00" in sample:
         return None
-    from charset_normalizer import from_bytes
+    return detect_encoding(sample)
 
-    best = from_bytes(sample).best()
-    if best is None:
-        return None
-    return "utf-8" if best.encoding == "ascii" else best.encoding
+
+def bom_encoding(data: bytes) -> str | None:
+    """The codec named by the byte-order mark `data` starts with ("utf-8-sig", "utf-16", "utf-32"), or None."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    return None
 
 
 def sniff_text(sample: bytes, encoding: str) -> tuple[str, None] | tuple[None, str]:
     """`(codec, None)` when `sample` (a file's start) is text in `encoding`, "auto" resolved;
-    `(None, reason)` when it looks like binary data."""
+    `(None, reason)` when it looks like binary data. A UTF-16/32 byte-order mark wins
+    over a configured single-byte or UTF-8 `encoding`."""
     codec = resolve_encoding(encoding, sample)
+    bom = bom_encoding(sample)
+    if codec is not None and bom is not None and is_wide(bom) and not is_wide(codec):
+        codec = bom  # a UTF-16/32 byte-order mark is unambiguous; read as UTF-8 it is all NULs
     if codec is None:
         return None, "binary file: no text encoding fits its bytes"
     reason = binary_reason(sample[:SNIFF_BYTES], codec)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import io
 import logging
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -23,15 +24,19 @@ from pipeline.document import Document, Rejected, content_id
 from pipeline.registry import register
 
 from ._corpus_file import CorpusFile
+from ._decoding import bom_encoding
+from ._detect import detect_encoding
 from ._files import read_bytes
 from ._html import html_to_text
 from .file_reader import FileReader
 
-__all__ = ["FeedReader", "unsafe_xml_reason"]
+__all__ = ["FeedReader", "as_declared_xml", "unsafe_xml_reason"]
 
 logger = logging.getLogger(__name__)
 
 _ENTITY_MARKERS = tuple("<!ENTITY".encode(codec) for codec in ("ascii", "utf-16-le", "utf-16-be"))
+_XML_DECLARATION = re.compile(rb"\s*<\?xml\b[^>]*?\?>")
+_DECLARED_ENCODING = re.compile(rb"""\bencoding\s*=\s*["']""")
 
 
 @register("reader", "feeds")
@@ -59,7 +64,7 @@ class FeedReader(FileReader):
         import feedparser
 
         source = corpus_file.source
-        data = read_bytes(corpus_file.path, self.max_file_bytes)
+        data = as_declared_xml(read_bytes(corpus_file.path, self.max_file_bytes))
         refusal = unsafe_xml_reason(data)
         if refusal is not None:
             yield Rejected(source, None, refusal)
@@ -117,6 +122,30 @@ def _item(
         "feed_url": feed.get("link") or None,
     }
     return Document(id=doc_id, text=text, meta=meta)
+
+
+def as_declared_xml(data: bytes) -> bytes:
+    """`data` re-encoded as UTF-8 with a declaration saying so, when it declares no encoding
+    and is not UTF-8 (XML's default); else `data` unchanged.
+
+    Without this, feedparser reads such a feed as windows-1252 and a KOI8-R feed's
+    titles come out as "ëÁË ÐÅÒÅÖÉÔØ". The encoding is detected with charset-normalizer
+    (`detect_encoding`); a byte-order mark or an `encoding=` declaration is trusted.
+    """
+    declaration = _XML_DECLARATION.match(data)
+    if bom_encoding(data) is not None or (
+        declaration is not None and _DECLARED_ENCODING.search(declaration.group())
+    ):
+        return data
+    encoding = detect_encoding(data)
+    if encoding is None or encoding == "utf-8":
+        return data
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return data
+    body = text[declaration.end() :] if declaration is not None else text.lstrip()
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body.encode("utf-8")
 
 
 def unsafe_xml_reason(data: bytes) -> str | None:

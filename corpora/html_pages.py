@@ -22,8 +22,10 @@ from ._corpus_file import CorpusFile
 from ._decoding import (
     SNIFF_BYTES,
     binary_reason,
+    bom_encoding,
     check_encoding,
     decode_error_reason,
+    is_wide,
     resolve_encoding,
 )
 from ._files import read_bytes
@@ -43,7 +45,8 @@ class HtmlReader(FileReader):
 
     The text is trafilatura's main-text extraction (comments excluded), else the text
     of `<body>`; `meta["extractor"]` says which. `encoding` "auto" tries a byte-order
-    mark, else the page's `<meta charset>`, UTF-8, and charset-normalizer's guess.
+    mark, else UTF-8, the page's `<meta charset>` (ISO-8859-1 read as windows-1252) and
+    the detected encoding; a UTF-16/32 byte-order mark wins over any `encoding`.
     The id is the path relative to the corpus root; `meta`: source, title, url (from
     `<link rel=canonical>` or `og:url`). Undecodable, binary, oversized pages and
     pages without any text are rejected whole.
@@ -113,9 +116,10 @@ class HtmlReader(FileReader):
     def _decode(self, data: bytes) -> tuple[str, str] | str:
         """The page's text and encoding, or why it cannot be decoded."""
         explicit = self.encoding.lower() != "auto"
-        reason = binary_reason(
-            data[:SNIFF_BYTES], self.encoding if explicit else _bom_encoding(data) or "utf-8"
-        )
+        bom = bom_encoding(data)
+        if bom is not None and is_wide(bom):
+            explicit = False  # a UTF-16/32 byte-order mark wins over a configured encoding
+        reason = binary_reason(data[:SNIFF_BYTES], self.encoding if explicit else bom or "utf-8")
         if reason is not None:
             return reason
         error = ""
@@ -128,15 +132,16 @@ class HtmlReader(FileReader):
 
     def _candidates(self, data: bytes) -> Iterator[str]:
         """Encodings to try in order; pages often lie about their charset, so "auto" tries several."""
+        bom = bom_encoding(data)
+        if bom is not None and (is_wide(bom) or self.encoding.lower() == "auto"):
+            yield bom
+            return
         if self.encoding.lower() != "auto":
             yield self.encoding
             return
-        bom = _bom_encoding(data)
-        if bom is not None:
-            yield bom
-            return
-        yield from _declared_charset(data)
+        # Bytes that are UTF-8 (and not ASCII) are almost never text in another encoding.
         yield "utf-8"
+        yield from _declared_charset(data)
         detected = resolve_encoding("auto", data)
         if detected is not None:
             yield detected
@@ -154,21 +159,20 @@ def _import_trafilatura() -> Any:
     return trafilatura
 
 
-def _bom_encoding(data: bytes) -> str | None:
-    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return resolve_encoding("auto", data[:4])
-    return None
-
-
 def _declared_charset(data: bytes) -> list[str]:
-    """The codec named by the page's `<meta charset>` (or http-equiv), if Python knows it."""
+    """The codec named by the page's `<meta charset>` (or http-equiv), if Python knows it.
+
+    As browsers do (WHATWG Encoding), a page labelled ISO-8859-1 is read as
+    windows-1252 first: such pages use its quotes and dashes in the 0x80-0x9F range.
+    """
     declared = _META_CHARSET.search(data[:4096])
     if declared is None:
         return []
     try:
-        return [codecs.lookup(declared.group(1).decode("ascii")).name]
+        name = codecs.lookup(declared.group(1).decode("ascii")).name
     except LookupError:
         return []
+    return ["cp1252", name] if name == "iso8859-1" else [name]
 
 
 def _drop_xml_declaration(markup: str) -> str:

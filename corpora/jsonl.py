@@ -11,6 +11,7 @@ from pipeline.document import Document, Rejected
 from pipeline.registry import register
 
 from ._corpus_file import READ_ERRORS, CorpusFile, read_error_reason
+from ._decoding import bom_encoding, is_wide, iter_lines
 from ._files import open_binary
 from .file_reader import FileReader
 
@@ -54,7 +55,16 @@ class JsonlReader(FileReader):
         self.meta_fields = meta_fields
 
     def read_file(self, corpus_file: CorpusFile) -> Iterator[Document | Rejected]:
-        """One document (or rejection) per non-blank line; a read error ends the file at its line."""
+        """One document (or rejection) per non-blank line; a read error ends the file at its line.
+
+        Lines are UTF-8 (as JSON Lines says), or UTF-16/32 when the file starts with their
+        byte-order mark.
+        """
+        with open_binary(corpus_file.path) as stream:
+            bom = bom_encoding(stream.read(4))
+        if bom is not None and is_wide(bom):
+            yield from self._wide_file(corpus_file, bom)
+            return
         number = 0
         try:
             with open_binary(corpus_file.path) as stream:
@@ -69,7 +79,17 @@ class JsonlReader(FileReader):
                 corpus_file.source, position, f"{read_error_reason(exc)} (after line {number})"
             )
 
-    def _record(self, corpus_file: CorpusFile, number: int, raw: bytes) -> Document | Rejected:
+    def _wide_file(self, corpus_file: CorpusFile, encoding: str) -> Iterator[Document | Rejected]:
+        with open_binary(corpus_file.path) as stream:
+            for line in iter_lines(stream, encoding):
+                if line.error is not None:
+                    yield Rejected(corpus_file.source, line.number, line.error)
+                elif line.text and line.text.strip():
+                    yield self._record(corpus_file, line.number, line.text)
+
+    def _record(
+        self, corpus_file: CorpusFile, number: int, raw: bytes | str
+    ) -> Document | Rejected:
         source = corpus_file.source
         line_id = f"{corpus_file.relative}:{number}"
         try:
@@ -116,8 +136,10 @@ class JsonlReader(FileReader):
         return {key: value for key, value in record.items() if key not in skip}
 
 
-def _json_error(raw: bytes, exc: Exception) -> str:
+def _json_error(raw: bytes | str, exc: Exception) -> str:
     """Say why a line is not JSON; undecodable UTF-8 is named as such."""
+    if isinstance(raw, str):
+        return f"malformed JSON: {exc}"
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as decode_exc:
@@ -126,5 +148,7 @@ def _json_error(raw: bytes, exc: Exception) -> str:
     return f"malformed JSON: {exc}"
 
 
-def _excerpt(raw: bytes) -> str:
+def _excerpt(raw: bytes | str) -> str:
+    if isinstance(raw, str):
+        return raw.rstrip("\r\n")[:EXCERPT_CHARS]
     return raw[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace").rstrip("\r\n")[:EXCERPT_CHARS]
