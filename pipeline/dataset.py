@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from .paths import inside, is_safe_relative
 from .shard_files import read_shard, write_documents
 from .shards import PartitionedShardResult
 
-__all__ = ["apply_sources", "collect_garbage", "commit_shard", "verify_parts"]
+__all__ = ["NewItem", "collect_garbage", "commit_shard", "rewrite_parts", "verify_parts"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,19 +97,28 @@ def verify_parts(run_dir: Path, ledger: Ledger) -> list[dict[str, Any]]:
     return report
 
 
-def apply_sources(
-    run_dir: Path, ledger: Ledger, run: int, formats: Iterable[str], counter: Iterator[int]
-) -> int:
-    """Rewrite each part holding a document that was seen in a further source; return how many."""
+def rewrite_parts(run_dir: Path, ledger: Ledger, run: int, counter: Iterator[int]) -> int:
+    """Rewrite each part holding a document seen in a further source (its `meta["sources"]`
+    updated) or a version superseded by an edit (dropped); return how many parts changed.
+
+    A part left with no document is deleted.
+    """
     ledger.settle_orphan_sources()
     rewritten = 0
-    for stem in ledger.stems_with_new_sources():
+    for stem in sorted({*ledger.stems_with_new_sources(), *ledger.stale_stems()}):
         files = {f["format"]: f for f in ledger.part_files(stem)}
         source_file = files.get("parquet") or files.get("jsonl")
         path = inside(run_dir, source_file["path"]) if source_file else None
         if source_file is None or path is None:
+            ledger.drop_part(stem)  # forgotten as damaged: nothing left to rewrite
             continue
-        docs = list(read_shard(path))
+        stale = ledger.stale_keys(stem)
+        docs = [doc for doc in read_shard(path) if doc.id not in stale]
+        if not docs:
+            ledger.drop_part(stem)
+            _delete_files(run_dir, files.values())
+            rewritten += 1
+            continue
         sources = ledger.sources_of([d.id for d in docs])
         for doc in docs:
             doc.meta["sources"] = sources.get(doc.id, doc.meta.get("sources", []))
@@ -133,12 +143,29 @@ def apply_sources(
                 }
             )
         ledger.replace_part(run, stem, new_parts)
-        for info in files.values():
-            old = inside(run_dir, info["path"])
-            if old is not None:
-                old.unlink(missing_ok=True)
+        _delete_files(run_dir, files.values())
         rewritten += 1
     return rewritten
+
+
+def _delete_files(run_dir: Path, files: Iterable[Mapping[str, Any]]) -> None:
+    for info in files:
+        old = inside(run_dir, info["path"])
+        if old is not None:
+            old.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An item an incremental run processes: its ledger key, whether it is a document, a hash
+    of its content and its `published` date (for a document), and whether it is an edited
+    version of a document an earlier run committed."""
+
+    key: str
+    is_document: bool
+    content: str | None = None
+    published: str | None = None
+    updated: bool = False
 
 
 def commit_shard(
@@ -146,10 +173,13 @@ def commit_shard(
     ledger: Ledger,
     run: int,
     result: PartitionedShardResult,
-    keys: list[tuple[str, bool]],
+    items: list[NewItem],
     sources: Mapping[str, str],
-) -> int:
-    """Commit a finished shard's parts and keys; return how many documents it added."""
+) -> tuple[int, int]:
+    """Commit a finished shard's parts and keys; return (documents added, documents updated).
+
+    An edited document that a stage quarantined leaves its earlier version in place.
+    """
     prefix = result.prefix
     stem_of: dict[str, str] = {}
     parts: list[dict[str, Any]] = []
@@ -184,11 +214,17 @@ def commit_shard(
             }
         )
     seen = []
+    updated = []
     source_rows = []
-    for key, is_document in keys:
-        stem = stem_of.get(key) if is_document else None
-        seen.append((key, "doc" if stem else "quarantined", stem))
-        if stem and sources.get(key):
-            source_rows.append((key, sources[key], 1))
-    ledger.commit_shard(run, seen, parts, source_rows)
-    return len(stem_of)
+    for item in items:
+        stem = stem_of.get(item.key) if item.is_document else None
+        if item.updated:
+            if stem:
+                updated.append((item.key, stem, item.content))
+        else:
+            kind = "doc" if stem else "quarantined"
+            seen.append((item.key, kind, stem, item.content, item.published))
+        if stem and sources.get(item.key):
+            source_rows.append((item.key, sources[item.key], 1))
+    ledger.commit_shard(run, seen, parts, source_rows, updated)
+    return len(stem_of) - len(updated), len(updated)

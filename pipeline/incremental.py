@@ -36,7 +36,7 @@ from typing import Any
 
 import orjson
 
-from .dataset import apply_sources, collect_garbage, commit_shard, verify_parts
+from .dataset import NewItem, collect_garbage, commit_shard, rewrite_parts, verify_parts
 from .document import Document, Rejected
 from .files import sha256_file
 from .ledger import Ledger
@@ -58,6 +58,10 @@ __all__ = ["LedgerShards", "item_key"]
 logger = logging.getLogger(__name__)
 
 
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def item_key(item: Document | Rejected) -> str:
     """The ledger key of a reader item: a document's id; for a rejected item, a hash of where and why."""
     if isinstance(item, Document):
@@ -66,14 +70,26 @@ def item_key(item: Document | Rejected) -> str:
     return "rejected:" + hashlib.sha256(blob).hexdigest()[:32]
 
 
+def content_hash(doc: Document) -> str:
+    """What makes a document an edited version of an earlier one: its text and title."""
+    blob = orjson.dumps([doc.text, doc.meta.get("title")], default=str)
+    return hashlib.sha256(blob).hexdigest()[:32]
+
+
 class _Intake:
-    """Filters the reader's stream down to new items and keeps the counts and extra sources."""
+    """Filters the reader's stream down to new items and keeps the counts and extra sources.
+
+    A document whose key an earlier run committed with another content hash is an edited
+    story: it is let through to replace the stale version, with the first version's
+    `published` date kept (the edit's own date goes to `meta["modified"]`) and the sources
+    recorded so far.
+    """
 
     def __init__(self, ledger: Ledger):
         self.ledger = ledger
         self.sources: dict[str, str] = {}  # key -> source, for every new key of this run
         self.extra_sources: dict[tuple[str, str], None] = {}  # (key, source), ordered
-        self.keys: deque[tuple[str, bool]] = deque()  # (key, is_document), in shard order
+        self.keys: deque[NewItem] = deque()  # in shard order
         self.files_read: dict[str, str] = {}  # input file -> sha256, when the reader reports files
         self.items_per_file: dict[str, int] = {}  # input file -> items read from it
         self.counts = {
@@ -120,17 +136,43 @@ class _Intake:
                 if source and source != self.sources[key]:
                     self.extra_sources[(key, source)] = None
                 continue
-            kind = self.ledger.seen_kind(key)
-            if kind is not None:
+            seen = self.ledger.seen_item(key)
+            if seen is not None and not self._edited(item, seen):
                 self.counts["seen_earlier_runs"] += 1
-                if kind == "doc" and source and not self.ledger.has_source(key, source):
+                if seen[0] == "doc" and source and not self.ledger.has_source(key, source):
                     self.extra_sources[(key, source)] = None
                 continue
             self.sources[key] = source
-            if isinstance(item, Document):
+            if not isinstance(item, Document):
+                self.keys.append(NewItem(key, is_document=False))
+                yield item
+                continue
+            content = content_hash(item)
+            published = item.meta.get("published")
+            if seen is None:
                 item.meta["sources"] = [source] if source else []
-            self.keys.append((key, isinstance(item, Document)))
+                self.keys.append(NewItem(key, True, content, _text_or_none(published)))
+                yield item
+                continue
+            first_published = seen[2]
+            if first_published is not None and _text_or_none(published) != first_published:
+                item.meta["modified"] = published
+                item.meta["published"] = first_published
+            earlier = self.ledger.sources_of([key]).get(key, [])
+            item.meta["sources"] = earlier + ([source] if source and source not in earlier else [])
+            self.keys.append(NewItem(key, True, content, first_published, updated=True))
             yield item
+
+    @staticmethod
+    def _edited(item: Document | Rejected, seen: tuple[str, str | None, str | None]) -> bool:
+        """Whether `item` is an edited version of the document the ledger knows by its key."""
+        kind, content, _ = seen
+        return (
+            kind == "doc"
+            and content is not None
+            and isinstance(item, Document)
+            and content_hash(item) != content
+        )
 
 
 class LedgerShards:
@@ -149,8 +191,9 @@ class LedgerShards:
         self.started = started
         self._scope = ExitStack()
         self._entries: dict[int, dict[str, Any]] = {}
-        self._pending: dict[int, list[tuple[str, bool]]] = {}
+        self._pending: dict[int, list[NewItem]] = {}
         self._out = 0
+        self._updated = 0
         self._stopped = False
 
     def check(self) -> None:
@@ -181,20 +224,16 @@ class LedgerShards:
             )
         self.run_no = ledger.begin_run(self.started, stages_key)
         self._rewrite_counter = itertools.count()
-        self._rewritten = self._apply_sources()
+        self._rewritten = self._rewrite_parts()
         self.intake = _Intake(ledger)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self._scope.close()
 
-    def _apply_sources(self) -> int:
-        return apply_sources(
-            self.settings.output.run_dir,
-            self.ledger,
-            self.run_no,
-            self.settings.output.formats,
-            self._rewrite_counter,
+    def _rewrite_parts(self) -> int:
+        return rewrite_parts(
+            self.settings.output.run_dir, self.ledger, self.run_no, self._rewrite_counter
         )
 
     def header(self) -> dict[str, Any]:
@@ -202,8 +241,8 @@ class LedgerShards:
         return {"incremental": True, "run": self.run_no}
 
     def initial_counts(self) -> dict[str, int]:
-        """`in`, `out`, `quarantined`, `skipped_seen` at zero."""
-        return {"in": 0, "out": 0, "quarantined": 0, "skipped_seen": 0}
+        """`in`, `out`, `updated`, `quarantined`, `skipped_seen` at zero."""
+        return {"in": 0, "out": 0, "updated": 0, "quarantined": 0, "skipped_seen": 0}
 
     def expected_total(self) -> int | None:
         """Unknown: how many items are new is only known once they are read."""
@@ -242,7 +281,7 @@ class LedgerShards:
         """Commit the shard's parts and item keys to the ledger in one transaction."""
         if not isinstance(result, PartitionedShardResult):
             raise TypeError(f"shard {result.index} of an incremental run wrote no dataset parts")
-        self._out += commit_shard(
+        added, updated = commit_shard(
             self.settings.output.run_dir,
             self.ledger,
             self.run_no,
@@ -250,6 +289,8 @@ class LedgerShards:
             self._pending.pop(result.index),
             self.intake.sources,
         )
+        self._out += added
+        self._updated += updated
         self._entries[result.index] = result.to_manifest()
 
     def entries(self) -> list[dict[str, Any]]:
@@ -261,7 +302,7 @@ class LedgerShards:
         run_dir = self.settings.output.run_dir
         ledger, intake = self.ledger, self.intake
         ledger.add_sources(intake.extra_sources)
-        self._rewritten += self._apply_sources()
+        self._rewritten += self._rewrite_parts()
         if not self._stopped:
             files = intake.files_read_in_full() if self.settings.corpus.limit is None else ()
             ledger.finish_run(self.run_no, datetime.now(UTC).isoformat(), files)
@@ -273,10 +314,11 @@ class LedgerShards:
         documents = {
             "in": counts["in"],
             "out": self._out,
+            "updated": self._updated,
             "quarantined": quarantined,
             "skipped_seen": skipped,
         }
-        if counts["in"] != self._out + quarantined + skipped:
+        if counts["in"] != self._out + self._updated + quarantined + skipped:
             logger.error("counts do not add up: %s", documents)
         sections = {
             "seen_before": {

@@ -3,7 +3,11 @@
 `RUN/ledger.sqlite` (SQLite, one transaction per commit) holds:
 
 - `seen`: every item key processed so far (a document id, or a key for a rejected item),
-  whether it was written (`doc`) or quarantined, and the part holding the document;
+  whether it was written (`doc`) or quarantined, the part holding the document, a hash of
+  its content and its first version's `published` date (so an edited story is noticed,
+  replaces its stale version and keeps its first date);
+- `stale`: document versions superseded by an edited one, still to be dropped from their
+  part (kept in the same transaction as the edit's commit, so a killed run finishes it);
 - `parts`: the committed part files (documents by partition, quarantine) with SHA-256,
   size and modification time (a part whose size and time are unchanged is not re-hashed);
 - `sources`: every source (feed file) each document was seen in, in order; rows not yet
@@ -26,7 +30,7 @@ from typing import Any
 __all__ = ["Ledger", "LEDGER_NAME"]
 
 LEDGER_NAME = "ledger.sqlite"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,7 +38,9 @@ CREATE TABLE IF NOT EXISTS runs(
     run INTEGER PRIMARY KEY, started TEXT NOT NULL, finished TEXT, status TEXT NOT NULL,
     stages TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS seen(
-    key TEXT PRIMARY KEY, kind TEXT NOT NULL, stem TEXT, run INTEGER NOT NULL);
+    key TEXT PRIMARY KEY, kind TEXT NOT NULL, stem TEXT, run INTEGER NOT NULL,
+    content TEXT, published TEXT);
+CREATE TABLE IF NOT EXISTS stale(key TEXT NOT NULL, stem TEXT NOT NULL, PRIMARY KEY(key, stem));
 CREATE INDEX IF NOT EXISTS seen_stem ON seen(stem);
 CREATE TABLE IF NOT EXISTS parts(
     path TEXT PRIMARY KEY, stem TEXT NOT NULL, base TEXT NOT NULL, partition TEXT NOT NULL,
@@ -55,6 +61,25 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield items[start : start + _CHUNK]
 
 
+def _upgrade(connection: sqlite3.Connection, schema: str) -> None:
+    """Bring a schema 1 or 2 ledger to the current schema in one transaction.
+
+    Schema 1 kept no item counts (its file rows cannot be skipped); schema 2 kept no content
+    hashes, so its documents are never taken for edited ones (an edit needs a hash to differ).
+    """
+    added = [("seen", "content", "TEXT"), ("seen", "published", "TEXT")]
+    if schema == "1":
+        added += [("files", "items", "INTEGER"), ("parts", "size", "INTEGER")]
+        added += [("parts", "mtime_ns", "INTEGER")]
+    with connection:
+        connection.execute("BEGIN IMMEDIATE")
+        for table, column, kind in added:
+            columns = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+            if column not in columns:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        connection.execute("UPDATE info SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
+
+
 class Ledger:
     """Read and commit the ledger of one run folder. Use as a context manager."""
 
@@ -72,15 +97,8 @@ class Ledger:
                 "INSERT OR IGNORE INTO info(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
             )
             row = connection.execute("SELECT value FROM info WHERE key = 'schema'").fetchone()
-            if row[0] == "1":  # schema 1 kept no item counts: its file rows cannot be skipped
-                with connection:
-                    connection.execute("BEGIN IMMEDIATE")
-                    connection.execute("ALTER TABLE files ADD COLUMN items INTEGER")
-                    connection.execute("ALTER TABLE parts ADD COLUMN size INTEGER")
-                    connection.execute("ALTER TABLE parts ADD COLUMN mtime_ns INTEGER")
-                    connection.execute(
-                        "UPDATE info SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,)
-                    )
+            if row[0] in ("1", "2"):
+                _upgrade(connection, row[0])
                 row = (SCHEMA_VERSION,)
         except BaseException:
             connection.close()
@@ -148,6 +166,11 @@ class Ledger:
         row = self._query("SELECT kind FROM seen WHERE key = ?", (key,))
         return row[0][0] if row else None
 
+    def seen_item(self, key: str) -> tuple[str, str | None, str | None] | None:
+        """`(kind, content hash, first published date)` of a committed key, else None."""
+        row = self._query("SELECT kind, content, published FROM seen WHERE key = ?", (key,))
+        return (row[0][0], row[0][1], row[0][2]) if row else None
+
     def has_source(self, key: str, source: str) -> bool:
         """Whether `source` is already recorded for `key`."""
         return bool(
@@ -166,22 +189,37 @@ class Ledger:
     def commit_shard(
         self,
         run: int,
-        seen: Iterable[tuple[str, str, str | None]],
+        seen: Iterable[tuple[str, str, str | None, str | None, str | None]],
         parts: Iterable[dict[str, Any]],
         sources: Iterable[tuple[str, str, int]],
+        updated: Iterable[tuple[str, str, str | None]] = (),
     ) -> None:
         """Commit one processed shard atomically: its part files, seen keys and sources.
 
-        `seen`: (key, kind, stem); `parts`: dicts with path, stem, base, partition, format,
-        sha256, documents and optionally size, mtime_ns; `sources`: (key, source, applied).
+        `seen`: (key, kind, stem, content hash, published) of new keys; `parts`: dicts with
+        path, stem, base, partition, format, sha256, documents and optionally size, mtime_ns;
+        `sources`: (key, source, applied); `updated`: (key, new stem, content hash) of edited
+        documents written to this shard's parts: the key moves to its new part, and its
+        earlier version becomes stale (dropped from its part by `pipeline.dataset.rewrite_parts`).
         """
         with self.connection:
             self.connection.execute("BEGIN IMMEDIATE")
             self._insert_parts(run, parts)
             self.connection.executemany(
-                "INSERT OR IGNORE INTO seen(key, kind, stem, run) VALUES (?, ?, ?, ?)",
-                [(key, kind, stem, run) for key, kind, stem in seen],
+                "INSERT OR IGNORE INTO seen(key, kind, stem, run, content, published)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(key, kind, stem, run, content, date) for key, kind, stem, content, date in seen],
             )
+            for key, new_stem, content in updated:
+                self.connection.execute(
+                    "INSERT OR IGNORE INTO stale(key, stem)"
+                    " SELECT key, stem FROM seen WHERE key = ? AND stem IS NOT NULL",
+                    (key,),
+                )
+                self.connection.execute(
+                    "UPDATE seen SET stem = ?, content = ?, run = ? WHERE key = ?",
+                    (new_stem, content, run, key),
+                )
             self.connection.executemany(
                 "INSERT OR IGNORE INTO sources(key, source, applied) VALUES (?, ?, ?)", sources
             )
@@ -260,6 +298,22 @@ class Ledger:
                 (old_stem,),
             )
             self.connection.execute("UPDATE seen SET stem = ? WHERE stem = ?", (new_stem, old_stem))
+            self.connection.execute("DELETE FROM stale WHERE stem = ?", (old_stem,))
+
+    def drop_part(self, stem: str) -> None:
+        """Forget a part whose every document was superseded (its files are deleted by the caller)."""
+        with self.connection:
+            self.connection.execute("BEGIN IMMEDIATE")
+            self.connection.execute("DELETE FROM parts WHERE stem = ?", (stem,))
+            self.connection.execute("DELETE FROM stale WHERE stem = ?", (stem,))
+
+    def stale_stems(self) -> list[str]:
+        """Parts holding a document version superseded by an edit."""
+        return [r[0] for r in self._query("SELECT DISTINCT stem FROM stale ORDER BY stem")]
+
+    def stale_keys(self, stem: str) -> set[str]:
+        """Keys whose version in part `stem` was superseded by an edit."""
+        return {r[0] for r in self._query("SELECT key FROM stale WHERE stem = ?", (stem,))}
 
     def forget_part(self, stem: str) -> int:
         """Drop a damaged part: its documents count as unseen again (processed anew when read).

@@ -78,7 +78,9 @@ def test_joining_a_running_scheduler_incremental_run_matches_serial(tmp_path, le
         joined = run(config)
         assert len(cluster.scheduler_info["workers"]) == 2  # the run left the cluster running
     assert (
-        joined.counts == serial.counts == {"in": 90, "out": 90, "quarantined": 0, "skipped_seen": 0}
+        joined.counts
+        == serial.counts
+        == {"in": 90, "out": 90, "updated": 0, "quarantined": 0, "skipped_seen": 0}
     )
     assert documents(joined.run_dir) == documents(serial.run_dir)
     parts = [

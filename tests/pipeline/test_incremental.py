@@ -43,7 +43,7 @@ def test_second_run_processes_nothing_and_new_items_are_appended(tmp_path, lee_t
     config = make_config(tmp_path, feeds)
 
     first = run(config)
-    assert first.counts == {"in": 90, "out": 90, "quarantined": 0, "skipped_seen": 0}
+    assert first.counts == {"in": 90, "out": 90, "updated": 0, "quarantined": 0, "skipped_seen": 0}
     partitions = sorted(p.name for p in (first.run_dir / "documents").iterdir())
     assert partitions == [f"published=2024-04-0{d}" for d in range(1, 5)] + ["published=unknown"]
     assert sorted(ids(first.run_dir)) == sorted(
@@ -51,7 +51,7 @@ def test_second_run_processes_nothing_and_new_items_are_appended(tmp_path, lee_t
     )
 
     second = run(config)
-    assert second.counts == {"in": 90, "out": 0, "quarantined": 0, "skipped_seen": 90}
+    assert second.counts == {"in": 90, "out": 0, "updated": 0, "quarantined": 0, "skipped_seen": 90}
     assert second.manifest["seen_before"] == {"earlier_runs": 90, "this_run": 0}
     assert second.manifest["timings"]["shards_computed"] == 0
     assert second.manifest["dataset"]["documents"] == 90
@@ -59,7 +59,7 @@ def test_second_run_processes_nothing_and_new_items_are_appended(tmp_path, lee_t
     # an hour later: the world feed has 6 new items on top, 6 old ones dropped off
     write_feed(feeds / "world.xml", [(f"w{i}", lee_texts[i], day(i)) for i in range(6, 66)])
     third = run(config)
-    assert third.counts == {"in": 90, "out": 6, "quarantined": 0, "skipped_seen": 84}
+    assert third.counts == {"in": 90, "out": 6, "updated": 0, "quarantined": 0, "skipped_seen": 84}
     got = ids(third.run_dir)
     assert len(got) == len(set(got)) == 96
     assert third.manifest["dataset"]["runs"] == 3
@@ -92,7 +92,7 @@ def test_same_story_in_two_feeds_is_kept_once_with_both_sources(tmp_path, lee_te
     config = make_config(tmp_path, feeds)
 
     first = run(config)
-    assert first.counts == {"in": 80, "out": 70, "quarantined": 0, "skipped_seen": 10}
+    assert first.counts == {"in": 80, "out": 70, "updated": 0, "quarantined": 0, "skipped_seen": 10}
     assert first.manifest["seen_before"] == {"earlier_runs": 0, "this_run": 10}
     docs = {d.id: d for d in read_documents(first.run_dir)}
     assert len(docs) == 70
@@ -105,7 +105,7 @@ def test_same_story_in_two_feeds_is_kept_once_with_both_sources(tmp_path, lee_te
         feeds / "wire.xml", [("s5", lee_texts[5], day(5)), ("s200", lee_texts[200], None)]
     )
     second = run(config)
-    assert second.counts == {"in": 82, "out": 1, "quarantined": 0, "skipped_seen": 81}
+    assert second.counts == {"in": 82, "out": 1, "updated": 0, "quarantined": 0, "skipped_seen": 81}
     docs = {d.id: d for d in read_documents(second.run_dir)}
     assert len(docs) == 71
     assert docs["s5"].meta["sources"] == [str(agency), str(wire)]
@@ -137,14 +137,14 @@ def test_unchanged_feed_files_are_not_parsed_again_but_their_items_are_counted(
     second = run(config)
     assert parsed == []
     assert second.manifest["input_files"] == {"read": 0, "unchanged_skipped": 4}
-    assert second.counts == {"in": 80, "out": 0, "quarantined": 0, "skipped_seen": 80}
+    assert second.counts == {"in": 80, "out": 0, "updated": 0, "quarantined": 0, "skipped_seen": 80}
     assert second.manifest["seen_before"] == {"earlier_runs": 80, "this_run": 0}
 
     write_feed(feeds / "f2.xml", [(f"f2-{i}", lee_texts[40 + i], day(i)) for i in range(22)])
     third = run(config)
     assert parsed == ["f2.xml"]
     assert third.manifest["input_files"] == {"read": 1, "unchanged_skipped": 3}
-    assert third.counts == {"in": 82, "out": 2, "quarantined": 0, "skipped_seen": 80}
+    assert third.counts == {"in": 82, "out": 2, "updated": 0, "quarantined": 0, "skipped_seen": 80}
     assert sorted(ids(third.run_dir)) == sorted(
         [f"f{n}-{i}" for n in (0, 1, 3) for i in range(20)] + [f"f2-{i}" for i in range(22)]
     )
@@ -172,7 +172,7 @@ def test_a_schema_1_ledger_is_upgraded_and_its_files_are_read_again(
         db.execute("UPDATE info SET value = '1' WHERE key = 'schema'")
     second = run(config)
     assert second.manifest["input_files"] == {"read": 1, "unchanged_skipped": 0}
-    assert second.counts == {"in": 10, "out": 0, "quarantined": 0, "skipped_seen": 10}
+    assert second.counts == {"in": 10, "out": 0, "updated": 0, "quarantined": 0, "skipped_seen": 10}
     assert run(config).manifest["input_files"] == {"read": 0, "unchanged_skipped": 1}
 
 
@@ -234,6 +234,7 @@ def test_real_and_malformed_feeds_counts_add_up_and_a_second_run_adds_nothing(
     assert second.counts == {
         "in": counts["in"],
         "out": 0,
+        "updated": 0,
         "quarantined": 0,
         "skipped_seen": counts["in"],
     }
@@ -269,3 +270,35 @@ def test_every_item_of_every_feed_file_comes_out_or_is_quarantined(tmp_path, sha
         source = path.as_posix()
         assert per_file.get(source, 0) + len(quarantined.get(source, [])) > 0, path.name
         assert all(r["reason"] for r in quarantined.get(source, []))
+
+
+def test_an_edited_story_replaces_its_stale_version_and_keeps_its_first_date(
+    tmp_path, lee_texts, write_feed
+):
+    feeds = tmp_path / "feeds"
+    items = [(f"story-{i}", lee_texts[i], day(i)) for i in range(30)]
+    write_feed(feeds / "wire.xml", items)
+    config = make_config(tmp_path, feeds)
+    first = run(config)
+    before = {d.id: d for d in read_documents(first.run_dir)}
+
+    # the wire corrects story 7 (new text, new date) and carries one new story
+    edited_text = lee_texts[7] + " Corrected: an earlier version misstated the figures."
+    items[7] = ("story-7", edited_text, day(20))
+    write_feed(feeds / "wire.xml", [*items, ("story-30", lee_texts[30], day(3))])
+    second = run(config)
+
+    assert second.counts == {"in": 31, "out": 1, "updated": 1, "quarantined": 0, "skipped_seen": 29}
+    docs = list(read_documents(second.run_dir))
+    assert len(docs) == len({d.id for d in docs}) == 31  # the stale version is gone
+    story = next(d for d in docs if d.id == "story-7")
+    assert story.text.endswith("misstated the figures.")
+    assert story.meta["published"] == before["story-7"].meta["published"]  # the first date
+    assert story.meta["modified"] != story.meta["published"]
+    assert story.meta["sources"] == before["story-7"].meta["sources"]
+    unchanged = {d.id: d.to_dict() for d in docs if d.id not in ("story-7", "story-30")}
+    assert unchanged == {k: d.to_dict() for k, d in before.items() if k != "story-7"}
+    assert next(d for d in docs if d.id == "story-30").text.endswith(lee_texts[30])
+
+    third = run(config)  # nothing new, nothing edited
+    assert third.counts == {"in": 31, "out": 0, "updated": 0, "quarantined": 0, "skipped_seen": 31}

@@ -273,17 +273,17 @@ def test_incremental_feeds_to_a_url_resume_on_a_fresh_machine(tmp_path, lee_text
         return make_config("memory://runs/daily", corpus, output)
 
     first = run(config("a"))
-    assert first.counts == {"in": 90, "out": 90, "quarantined": 0, "skipped_seen": 0}
+    assert first.counts == {"in": 90, "out": 90, "updated": 0, "quarantined": 0, "skipped_seen": 0}
     assert MEMORY.exists("memory://runs/daily/ledger.sqlite")
 
     second = run(config("b"))
-    assert second.counts == {"in": 90, "out": 0, "quarantined": 0, "skipped_seen": 90}
+    assert second.counts == {"in": 90, "out": 0, "updated": 0, "quarantined": 0, "skipped_seen": 90}
     assert second.manifest["input_files"] == {"read": 0, "unchanged_skipped": 2}
 
     write_feed(feeds / "world.xml", [(f"w{i}", lee_texts[i], day(i)) for i in range(6, 66)])
     upload(feeds / "world.xml", url + "/world.xml")
     third = run(config("c"))
-    assert third.counts == {"in": 90, "out": 6, "quarantined": 0, "skipped_seen": 84}
+    assert third.counts == {"in": 90, "out": 6, "updated": 0, "quarantined": 0, "skipped_seen": 84}
 
     ids = [d.id for d in read_documents("memory://runs/daily")]
     expected = [f"w{i}" for i in range(66)] + [f"l{i}" for i in range(30)]
