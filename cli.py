@@ -149,17 +149,42 @@ def validate(
     ] = None,
     show: Annotated[bool, typer.Option(help="Print the fully resolved config.")] = False,
 ) -> None:
-    """Check a config without running it; with --show, print it fully resolved."""
-    from pipeline.config import ConfigError, dump_config
+    """Check a config without running it; with --show, print it fully resolved.
+
+    Reports every problem a run would refuse before reading data, one line each.
+    """
+    from pipeline.config import (
+        ConfigError,
+        apply_overrides,
+        dump_config,
+        load_config,
+        resolve_config,
+    )
     from pipeline.runner import check_corpus_path
     from pipeline.settings import RunSettings
 
     try:
-        resolved = _resolve(config, list(set_ or []))
-        check_corpus_path(resolved["corpus"].get("path"))
-        RunSettings.from_config(resolved)  # output.dir: an unknown protocol, a missing s3fs
-    except ConfigError as exc:
+        raw = apply_overrides(load_config(config), list(set_ or []))
+    except ConfigError as exc:  # the file cannot be read, or a --set is malformed
         raise _err(str(exc), EXIT_CONFIG) from None
+    problems: list[str] = []
+    resolved: dict[str, Any] | None = None
+    try:
+        resolved = resolve_config(raw)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    corpus = raw.get("corpus")
+    path = corpus.get("path") if isinstance(corpus, dict) else None
+    try:
+        check_corpus_path(path if isinstance(path, str) else None)
+        if resolved is not None:
+            RunSettings.from_config(resolved)  # output.dir: an unknown protocol, a missing s3fs
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    if problems or resolved is None:
+        for problem in problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(EXIT_CONFIG)
     if show:
         typer.echo(dump_config(resolved), nl=False)
     else:

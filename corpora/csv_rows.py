@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pipeline.document import Document, Rejected
@@ -60,6 +61,24 @@ class CsvReader(FileReader):
         self.header = header
         self.column_names = column_names
         self.encoding = encoding
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> list[str]:
+        """What `prepare()` would refuse: an unknown `encoding`, a `delimiter` not one character."""
+        problems: list[str] = []
+        try:
+            check_encoding(params["encoding"])
+        except ValueError:
+            problems.append(
+                f"encoding: {params['encoding']!r} is not a known encoding "
+                "(e.g. utf-8, latin-1, cp1252, or auto to detect it)"
+            )
+        if len(params["delimiter"]) != 1:
+            problems.append(
+                f"delimiter: {params['delimiter']!r} is invalid: must be a single character "
+                "(use '\\t' for TSV)"
+            )
+        return problems
 
     def prepare(self) -> None:
         """Check `encoding` and `delimiter`; let the csv module take fields as long as articles."""

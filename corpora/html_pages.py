@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -64,6 +64,19 @@ class HtmlReader(FileReader):
         self.path = path
         self.encoding = encoding
         self.max_file_bytes = max_file_bytes
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> list[str]:
+        """What `prepare()` would refuse: an unknown `encoding`."""
+        problems: list[str] = []
+        try:
+            check_encoding(params["encoding"])
+        except ValueError:
+            problems.append(
+                f"encoding: {params['encoding']!r} is not a known encoding "
+                "(e.g. utf-8, latin-1, cp1252, or auto to detect it)"
+            )
+        return problems
 
     def prepare(self) -> None:
         """Check `encoding`."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Literal
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
 
 from pipeline.document import Document, Rejected
 from pipeline.registry import register
@@ -48,6 +48,19 @@ class TextReader(FileReader):
         self.path = path
         self.encoding = encoding
         self.mode = mode
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> list[str]:
+        """What `prepare()` would refuse: an unknown `encoding`."""
+        problems: list[str] = []
+        try:
+            check_encoding(params["encoding"])
+        except ValueError:
+            problems.append(
+                f"encoding: {params['encoding']!r} is not a known encoding "
+                "(e.g. utf-8, latin-1, cp1252, or auto to detect it)"
+            )
+        return problems
 
     def prepare(self) -> None:
         """Check `encoding` and `mode`."""

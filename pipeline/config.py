@@ -9,7 +9,8 @@ bad value and what is allowed. The resolved config has every default filled in.
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -35,7 +36,23 @@ TOP_LEVEL_KEYS = ("name", "corpus", "stages", "represent", "tasks", "execution",
 
 
 class ConfigError(ValueError):
-    """A config problem, described in one line: key path, bad value, what is allowed."""
+    """A config problem, described in one line: key path, bad value, what is allowed.
+
+    `resolve_config` reports every problem it finds at once: its error then has one line
+    per problem in its message, and the lines in `problems`.
+    """
+
+    def __init__(self, message: str, *, problems: Sequence[str] | None = None):
+        super().__init__(message)
+        self.problems = list(problems) if problems else [message]
+
+    @classmethod
+    def of(cls, errors: Sequence[ConfigError]) -> ConfigError:
+        """One error for `errors`: the error itself when there is one problem, else one line each."""
+        problems = [line for error in errors for line in error.problems]
+        if len(errors) == 1 and len(problems) == 1:
+            return errors[0]
+        return cls("\n".join(problems), problems=problems)
 
 
 class UnknownKeyError(ConfigError):
@@ -225,20 +242,36 @@ def component_model(kind: str, name: str) -> type[BaseModel]:
 
 
 def validate_params(model: type[BaseModel], data: Any, path: str) -> dict[str, Any]:
+    """Validate the parameters `data` (at key path `path`) against `model`; return them resolved.
+
+    Raises `ConfigError` with one line per wrong key (the first error of each).
+    """
+    values, errors = _validated(model, data, path)
+    if errors:
+        raise ConfigError.of(errors)
+    return values
+
+
+def _validated(
+    model: type[BaseModel], data: Any, path: str
+) -> tuple[dict[str, Any], list[ConfigError]]:
+    """The resolved parameters, or the errors of every wrong key (one per key)."""
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{path}: expected a mapping of parameters, got {_show(data)}")
+        return {}, [ConfigError(f"{path}: expected a mapping of parameters, got {_show(data)}")]
     try:
-        return model.model_validate(dict(data)).model_dump(mode="json")
+        return model.model_validate(dict(data)).model_dump(mode="json"), []
     except ValidationError as exc:
-        raise _explain(exc, model, path) from None
+        first_per_key: dict[Any, Any] = {}
+        for err in exc.errors(include_url=False):
+            first_per_key.setdefault(err["loc"][0] if err["loc"] else None, err)
+        return {}, [_explain(err, model, path) for err in first_per_key.values()]
 
 
-def _explain(exc: ValidationError, model: type[BaseModel], path: str) -> ConfigError:
-    """Turn the first pydantic error into a one-line `ConfigError` (`UnknownKeyError` for an
+def _explain(err: Any, model: type[BaseModel], path: str) -> ConfigError:
+    """Turn one pydantic error into a one-line `ConfigError` (`UnknownKeyError` for an
     extra key): key path, bad value, what is allowed."""
-    err = exc.errors(include_url=False)[0]
     loc = ".".join(str(p) for p in err["loc"])
     full = f"{path}.{loc}" if path and loc else (path or loc)
     kind = err["type"]
@@ -270,11 +303,16 @@ def _show(value: Any) -> str:
 
 def _check_keys(data: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:
     allowed = list(allowed)
+    errors: list[ConfigError] = []
     for key in data:
         if key not in allowed:
             hint = did_you_mean(str(key), allowed)
             where = f"{path}.{key}" if path else str(key)
-            raise UnknownKeyError(f"{where}: unknown key{hint} (allowed: {', '.join(allowed)})")
+            errors.append(
+                UnknownKeyError(f"{where}: unknown key{hint} (allowed: {', '.join(allowed)})")
+            )
+    if errors:
+        raise ConfigError.of(errors)
 
 
 def _lookup(kind: str, name: Any, path: str) -> None:
@@ -290,73 +328,73 @@ def _lookup(kind: str, name: Any, path: str) -> None:
         ) from None
 
 
+def _own_checks(kind: str, name: str, params: Mapping[str, Any], path: str) -> None:
+    """Run the component's own checks on its validated parameters (`check_params`, e.g. that
+    an encoding exists or a file is there); raises `ConfigError`, one line per problem."""
+    problems = registry.param_problems(registry.lookup(kind, name), params)
+    if problems:
+        raise ConfigError.of([ConfigError(f"{path}.{problem}") for problem in problems])
+
+
+def _component(kind: str, name: str, params: Any, path: str) -> dict[str, Any]:
+    """A component's parameters validated, defaults filled in, and checked by the component."""
+    values = validate_params(component_model(kind, name), params, path)
+    _own_checks(kind, name, values, path)
+    return values
+
+
+class _Problems:
+    """The config errors found so far: `resolve_config` reports them all at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[ConfigError] = []
+
+    @contextmanager
+    def kept(self) -> Iterator[None]:
+        """Run the checks in the block, keeping a `ConfigError` instead of stopping at it."""
+        try:
+            yield
+        except ConfigError as exc:
+            self.errors.append(exc)
+
+    def raise_any(self) -> None:
+        """Raise one `ConfigError` for everything kept (one line each), if anything was."""
+        if self.errors:
+            raise ConfigError.of(self.errors)
+
+
 def resolve_config(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Validate a raw config and return it fully resolved: every default visible, types checked.
 
-    Raises `ConfigError` with a one-line message for the first problem found.
+    Every section and every component is checked, components by their own `check_params`
+    too (encodings, files, models), so what a run would refuse is found before it reads
+    data. Raises one `ConfigError` with one line per problem found.
     """
-    _check_keys(raw, TOP_LEVEL_KEYS, "")
+    problems = _Problems()
+    with problems.kept():
+        _check_keys(raw, TOP_LEVEL_KEYS, "")
     name = raw.get("name", "run")
-    if not isinstance(name, str) or not name.strip():
-        raise ConfigError(f"name: {_show(name)} is invalid: expected a non-empty string")
-    if "/" in name or "\\" in name or name.strip(".") == "" or ".." in name:
-        raise ConfigError(
-            f"name: {_show(name)} is invalid: no '/', '\\' or '..' (it names the run folder)"
-        )
-
-    corpus_raw = raw.get("corpus")
-    if corpus_raw is None:
-        raise ConfigError(
-            "corpus: required section is missing (e.g. corpus: {reader: text, path: data/*.txt})"
-        )
-    if not isinstance(corpus_raw, Mapping):
-        raise ConfigError(f"corpus: expected a mapping, got {_show(corpus_raw)}")
-    if "reader" not in corpus_raw:
-        raise ConfigError(
-            f"corpus.reader: required key is missing (available: {', '.join(registry.names('reader'))})"
-        )
-    reader = corpus_raw["reader"]
-    _lookup("reader", reader, "corpus.reader")
-    reader_model = component_model("reader", reader)
-    limit_keys = set(CorpusLimits.model_fields)
-    reader_params = {k: v for k, v in corpus_raw.items() if k != "reader" and k not in limit_keys}
-    limits = {k: v for k, v in corpus_raw.items() if k in limit_keys}
-    corpus: dict[str, Any] = {"reader": reader}
-    try:
-        corpus.update(validate_params(reader_model, reader_params, "corpus"))
-    except UnknownKeyError as exc:  # mention the engine-level keys too
-        raise UnknownKeyError(f"{exc}; engine keys: {', '.join(sorted(limit_keys))}") from None
-    corpus.update(validate_params(CorpusLimits, limits, "corpus"))
-
-    stages_raw = raw.get("stages") or []
-    if not isinstance(stages_raw, list):
-        raise ConfigError(f"stages: expected a list of stages, got {_show(stages_raw)}")
-    stages: list[dict[str, Any]] = []
-    for i, entry in enumerate(stages_raw):
-        stage_name = _stage_name(entry)
-        if stage_name is None:
+    with problems.kept():
+        _check_name(name)
+    corpus: dict[str, Any] = {}
+    with problems.kept():
+        corpus = _resolve_corpus(raw.get("corpus"))
+    stages = _resolve_stages(raw.get("stages"), problems)
+    represent = _resolve_named_section(raw.get("represent"), "represent", "represent", problems)
+    tasks = _resolve_tasks(raw.get("tasks"), problems)
+    execution: dict[str, Any] = {}
+    with problems.kept():
+        execution = validate_params(ExecutionSettings, raw.get("execution"), "execution")
+    output: dict[str, Any] = {}
+    with problems.kept():
+        output = validate_params(OutputSettings, raw.get("output"), "output")
+        if not output["formats"]:
             raise ConfigError(
-                f"stages[{i}]: expected a stage name or a one-key mapping like {{tokenize: {{backend: spacy}}}}, got {_show(entry)}"
+                "output.formats: [] is invalid: list at least one of 'parquet', 'jsonl'"
             )
-        _lookup("stage", stage_name, f"stages[{i}]")
-        params = {} if isinstance(entry, str) else entry[stage_name]
-        stages.append(
-            {
-                stage_name: validate_params(
-                    component_model("stage", stage_name), params, f"stages[{i}].{stage_name}"
-                )
-            }
-        )
-
-    represent = _resolve_named_section(raw.get("represent"), "represent", "represent")
-    tasks = _resolve_tasks(raw.get("tasks"))
-
-    execution = validate_params(ExecutionSettings, raw.get("execution"), "execution")
-    output = validate_params(OutputSettings, raw.get("output"), "output")
+    problems.raise_any()
     if not output["dir"]:
         output["dir"] = str(Path("runs") / name)
-    if not output["formats"]:
-        raise ConfigError("output.formats: [] is invalid: list at least one of 'parquet', 'jsonl'")
 
     return {
         "name": name,
@@ -369,45 +407,119 @@ def resolve_config(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _resolve_named_section(section: Any, kind: str, path: str) -> dict[str, Any]:
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"name: {_show(name)} is invalid: expected a non-empty string")
+    if "/" in name or "\\" in name or name.strip(".") == "" or ".." in name:
+        raise ConfigError(
+            f"name: {_show(name)} is invalid: no '/', '\\' or '..' (it names the run folder)"
+        )
+
+
+def _resolve_corpus(corpus_raw: Any) -> dict[str, Any]:
+    if corpus_raw is None:
+        raise ConfigError(
+            "corpus: required section is missing (e.g. corpus: {reader: text, path: data/*.txt})"
+        )
+    if not isinstance(corpus_raw, Mapping):
+        raise ConfigError(f"corpus: expected a mapping, got {_show(corpus_raw)}")
+    if "reader" not in corpus_raw:
+        raise ConfigError(
+            f"corpus.reader: required key is missing (available: {', '.join(registry.names('reader'))})"
+        )
+    reader = corpus_raw["reader"]
+    _lookup("reader", reader, "corpus.reader")
+    limit_keys = set(CorpusLimits.model_fields)
+    reader_params = {k: v for k, v in corpus_raw.items() if k != "reader" and k not in limit_keys}
+    limits = {k: v for k, v in corpus_raw.items() if k in limit_keys}
+    params, errors = _validated(component_model("reader", reader), reader_params, "corpus")
+    engine_keys = f"; engine keys: {', '.join(sorted(limit_keys))}"
+    errors = [  # an unknown key may be meant as an engine-level one: name those too
+        UnknownKeyError(f"{error}{engine_keys}") if isinstance(error, UnknownKeyError) else error
+        for error in errors
+    ]
+    limit_values, limit_errors = _validated(CorpusLimits, limits, "corpus")
+    if not errors:
+        try:
+            _own_checks("reader", reader, params, "corpus")
+        except ConfigError as exc:
+            errors.append(exc)
+    if errors or limit_errors:
+        raise ConfigError.of(errors + limit_errors)
+    return {"reader": reader, **params, **limit_values}
+
+
+def _resolve_stages(stages_raw: Any, problems: _Problems) -> list[dict[str, Any]]:
+    stages_raw = stages_raw or []
+    if not isinstance(stages_raw, list):
+        problems.errors.append(
+            ConfigError(f"stages: expected a list of stages, got {_show(stages_raw)}")
+        )
+        return []
+    stages: list[dict[str, Any]] = []
+    for i, entry in enumerate(stages_raw):
+        with problems.kept():
+            stage_name = _stage_name(entry)
+            if stage_name is None:
+                raise ConfigError(
+                    f"stages[{i}]: expected a stage name or a one-key mapping like {{tokenize: {{backend: spacy}}}}, got {_show(entry)}"
+                )
+            _lookup("stage", stage_name, f"stages[{i}]")
+            params = {} if isinstance(entry, str) else entry[stage_name]
+            stages.append(
+                {stage_name: _component("stage", stage_name, params, f"stages[{i}].{stage_name}")}
+            )
+    return stages
+
+
+def _resolve_named_section(
+    section: Any, kind: str, path: str, problems: _Problems
+) -> dict[str, Any]:
     if not section:
         return {}
     if not isinstance(section, Mapping):
-        raise ConfigError(f"{path}: expected a mapping of {kind} components, got {_show(section)}")
+        problems.errors.append(
+            ConfigError(f"{path}: expected a mapping of {kind} components, got {_show(section)}")
+        )
+        return {}
     out = {}
     for comp_name, params in section.items():
-        _lookup(kind, comp_name, f"{path}.{comp_name}")
-        out[comp_name] = validate_params(
-            component_model(kind, comp_name), params, f"{path}.{comp_name}"
-        )
+        with problems.kept():
+            _lookup(kind, comp_name, f"{path}.{comp_name}")
+            out[comp_name] = _component(kind, comp_name, params, f"{path}.{comp_name}")
     return out
 
 
-def _resolve_tasks(section: Any) -> dict[str, Any]:
+def _resolve_tasks(section: Any, problems: _Problems) -> dict[str, Any]:
     if not section:
         return {}
     if not isinstance(section, Mapping):
-        raise ConfigError(
-            f"tasks: expected a mapping of task names to settings, got {_show(section)}"
+        problems.errors.append(
+            ConfigError(
+                f"tasks: expected a mapping of task names to settings, got {_show(section)}"
+            )
         )
+        return {}
     out = {}
     for task_name, params in section.items():
-        path = f"tasks.{task_name}"
-        if not isinstance(params, Mapping):
-            raise ConfigError(
-                f"{path}: expected a mapping with `model:` or `method:`, got {_show(params)}"
-            )
-        selector = "model" if "model" in params else "method" if "method" in params else None
-        if selector is None:
-            raise ConfigError(f"{path}: missing `model:` or `method:` naming the task component")
-        component = params[selector]
-        _lookup("task", component, f"{path}.{selector}")
-        rest = {k: v for k, v in params.items() if k != selector}
-        out[task_name] = {
-            selector: component,
-            **validate_params(component_model("task", component), rest, path),
-        }
+        with problems.kept():
+            out[task_name] = _resolve_task(task_name, params)
     return out
+
+
+def _resolve_task(task_name: str, params: Any) -> dict[str, Any]:
+    path = f"tasks.{task_name}"
+    if not isinstance(params, Mapping):
+        raise ConfigError(
+            f"{path}: expected a mapping with `model:` or `method:`, got {_show(params)}"
+        )
+    selector = "model" if "model" in params else "method" if "method" in params else None
+    if selector is None:
+        raise ConfigError(f"{path}: missing `model:` or `method:` naming the task component")
+    component = params[selector]
+    _lookup("task", component, f"{path}.{selector}")
+    rest = {k: v for k, v in params.items() if k != selector}
+    return {selector: component, **_component("task", component, rest, path)}
 
 
 def dump_config(config: Mapping[str, Any]) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
@@ -31,6 +31,7 @@ __all__ = [
     "lookup",
     "names",
     "load_plugins",
+    "param_problems",
 ]
 
 logger = logging.getLogger(__name__)
@@ -134,6 +135,17 @@ def parameters(cls: type) -> dict[str, inspect.Parameter]:
         for p in sig.parameters.values()
         if p.name != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
     }
+
+
+def param_problems(cls: type, params: Mapping[str, Any]) -> list[str]:
+    """What a component finds wrong with its validated parameters, as "key: message" lines.
+
+    Components may declare a classmethod `check_params(params) -> list[str]` for checks
+    that types cannot express (an encoding that exists, a file that is there, an installed
+    model); it must be cheap, import no heavy library and load nothing. Default: no problems.
+    """
+    check = getattr(cls, "check_params", None)
+    return list(check(params)) if check is not None else []
 
 
 def summary(cls: type) -> str:

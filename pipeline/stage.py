@@ -8,7 +8,7 @@ behaves exactly like the original.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -80,6 +80,15 @@ class Stage(LazyResources):
     def __call__(self, doc: Document) -> Document:
         return next(iter(self.pipe([doc])))
 
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> list[str]:
+        """Problems with validated parameters that a run would refuse, as "key: message" lines.
+
+        Called by `resolve_config` (so `nlp validate` and `nlp run` report them before any
+        data is read); cheap, loads nothing. Default: none.
+        """
+        return []
+
     def fusion_key(self) -> Hashable | None:
         """Adjacent stages with the same non-None key are run as one step (see `pipeline.plan`)."""
         return None
@@ -132,6 +141,15 @@ class Reader:
     name: str = "reader"
     kind: str = "reader"
     version: str = "1"
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> list[str]:
+        """Problems with validated parameters that a run would refuse, as "key: message" lines.
+
+        Called by `resolve_config` (so `nlp validate` and `nlp run` report them before any
+        data is read); cheap, loads nothing. Default: none.
+        """
+        return []
 
     def read(self) -> Iterator[Document | Rejected]:
         """Yield documents and rejected items in a stable order."""

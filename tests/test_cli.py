@@ -99,6 +99,45 @@ def test_validate_and_missing_input_path(tmp_path):
     assert ok.returncode == 0 and "valid" in ok.stdout
 
 
+def test_validate_reports_every_problem_a_run_would_refuse_one_line_each(tmp_path):
+    config = write_config(
+        tmp_path / "c.yaml",
+        {
+            "reader": "csv",
+            "path": str(tmp_path / "missing.csv"),
+            "encoding": "bogus-enc",
+            "delimiter": ";;",
+        },
+        tmp_path / "run",
+        stages=[{"tokenize": {}}, {"stopwords": {"files": [str(tmp_path / "no-list.txt")]}}],
+        workers=0,
+    )
+    result = nlp("validate", str(config))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [
+        "error: corpus.encoding: 'bogus-enc' is not a known encoding "
+        "(e.g. utf-8, latin-1, cp1252, or auto to detect it)",
+        "error: corpus.delimiter: ';;' is invalid: must be a single character (use '\\t' for TSV)",
+        f"error: stages[1].stopwords.files: '{tmp_path / 'no-list.txt'}' does not exist",
+        "error: execution.workers: 0 is invalid: input should be greater than or equal to 1",
+        f"error: corpus.path: '{tmp_path / 'missing.csv'}' does not exist",
+    ], result.stderr
+
+
+def test_run_refuses_a_bad_encoding_before_reading_data(tmp_path):
+    (tmp_path / "news.csv").write_text("id,text\n1,Markets rallied on Friday.\n")
+    config = write_config(
+        tmp_path / "c.yaml",
+        {"reader": "csv", "path": str(tmp_path / "news.csv"), "encoding": "bogus-enc"},
+        tmp_path / "run",
+    )
+    result = nlp("run", "--quiet", str(config))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "corpus.encoding: 'bogus-enc' is not a known encoding" in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_init_writes_a_config_that_validates_and_runs_as_written(tmp_path):
     result = nlp("init", "starter.yaml", cwd=tmp_path)
     assert result.returncode == 0

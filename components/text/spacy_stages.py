@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -84,6 +84,17 @@ class SpacyStage(Stage):
     def write(self, doc: Document, pieces: Sequence[Piece]) -> None:
         """Copy this stage's annotations from the processed pieces into `doc`."""
         raise NotImplementedError
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> list[str]:
+        """A spaCy `model` that is not installed (looked up as a package, never loaded)."""
+        if not cls(**params).uses_spacy():
+            return []
+        try:
+            resolve_model_name(params.get("model"))
+        except StageError as exc:
+            return [f"model: {exc}"]
+        return []
 
     def imports(self) -> tuple[str, ...]:
         """spaCy (which imports thinc and torch): about 2 s in a new process."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pipeline.document import Document
 from pipeline.registry import register
@@ -84,6 +84,15 @@ class Stopwords(Stage):
         self.exclude = exclude
         self.remove = remove
         self.case_sensitive = case_sensitive
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> list[str]:
+        """Word-list `files` that are not there (a run would stop at them)."""
+        return [
+            f"files: {path!r} does not exist"
+            for path in params["files"]
+            if not Path(path).expanduser().is_file()
+        ]
 
     def imports(self) -> tuple[str, ...]:
         """The library of each configured stop list."""
