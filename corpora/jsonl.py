@@ -12,6 +12,7 @@ from pipeline.registry import register
 
 from ._corpus_file import READ_ERRORS, CorpusFile, read_error_reason
 from ._decoding import bom_encoding, is_wide, iter_lines
+from ._duplicates import FirstOccurrences
 from ._files import open_binary
 from .file_reader import FileReader
 
@@ -35,8 +36,9 @@ class JsonlReader(FileReader):
     else `<relative path>:<line>`. `meta_fields` picks the fields copied into `meta`
     (None: every field but the text and id). `meta["source"]` (file path) and
     `meta["line"]` are always set and win over record fields of the same name.
-    Blank lines are skipped; malformed JSON, non-object lines and a missing or
-    non-string text field become `Rejected` records at their 1-based line number.
+    Blank lines are skipped; malformed JSON, non-object lines, a missing or
+    non-string text field, and an id repeated from an earlier line of the same file
+    (the reason names that line) become `Rejected` records at their 1-based line number.
     """
 
     suffixes = (".jsonl", ".ndjson", ".json")
@@ -60,6 +62,17 @@ class JsonlReader(FileReader):
         Lines are UTF-8 (as JSON Lines says), or UTF-16/32 when the file starts with their
         byte-order mark.
         """
+        first_ids = FirstOccurrences("line")
+        for item in self._items(corpus_file):
+            # Ids made from the line number are unique; only ids from the records can repeat.
+            if (
+                isinstance(item, Document)
+                and item.id != f"{corpus_file.relative}:{item.meta['line']}"
+            ):
+                item = first_ids.check(item, item.meta["line"])
+            yield item
+
+    def _items(self, corpus_file: CorpusFile) -> Iterator[Document | Rejected]:
         with open_binary(corpus_file.path) as stream:
             bom = bom_encoding(stream.read(4))
         if bom is not None and is_wide(bom):

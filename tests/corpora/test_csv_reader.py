@@ -190,3 +190,85 @@ def test_ag_news_shared_file(shared_data: Path, split):
     counts = {label: sum(1 for d in docs if d.meta["label"] == label) for label in "1234"}
     assert counts == {"1": 979, "2": 950, "3": 911, "4": 960}
     assert all(d.text.strip() for d in itertools.islice(docs, 100))
+
+
+def _ag_news(shared_data: Path) -> Path:
+    path = shared_data / "classification" / "ag_news_test_first_half.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    return path
+
+
+def _break_a_quote(lines: list[str], where: str) -> int:
+    """Leave one field's quote open, as a hand edit or a cut-off export does; its 0-based index."""
+    if where == "last row":
+        index = len(lines) - 1
+    else:
+        quoted = where == "quoted field"
+        index = next(i for i in range(500, len(lines)) if lines[i].endswith('"\n') == quoted)
+    if lines[index].endswith('"\n'):
+        lines[index] = lines[index][:-2] + "\n"  # the closing quote lost
+    else:
+        label, title, description = lines[index].split(",", 2)
+        lines[index] = f'{label},{title},"{description}'  # a quote opened and never closed
+    return index
+
+
+@pytest.mark.parametrize("where", ["quoted field", "unquoted field", "last row"])
+def test_an_unterminated_quote_is_quarantined_and_the_rows_after_it_are_read(
+    tmp_path, shared_data, split, where
+):
+    header, *lines = _ag_news(shared_data).read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = lines[:1002]
+    broken = _break_a_quote(lines, where)
+    (tmp_path / "intact.csv").write_text(header + "".join(lines[:broken] + lines[broken + 1 :]))
+    (tmp_path / "broken.csv").write_text(header + "".join(lines))
+    columns = {"text_column": ["title", "description"], "label_column": "label"}
+
+    intact, _ = split(CsvReader(path=str(tmp_path / "intact.csv"), **columns).read())
+    docs, rejected = split(CsvReader(path=str(tmp_path / "broken.csv"), **columns).read())
+
+    assert len(docs) == 1001
+    assert [(d.text, d.meta["label"]) for d in docs] == [(d.text, d.meta["label"]) for d in intact]
+    (rejection,) = rejected
+    assert rejection.position == broken + 2  # the header is line 1
+    assert rejection.reason.startswith(
+        f"unterminated quote: the quoted field that opens on line {broken + 2} "
+    )
+    assert rejection.excerpt == lines[broken][:200]
+
+
+def test_a_quoted_line_break_is_not_taken_for_an_unterminated_quote(tmp_path, split):
+    (tmp_path / "news.csv").write_text(NEWS_CSV + '4,Late,"Two\n\nparagraphs, ""quoted"""\n')
+
+    docs, rejected = split(CsvReader(path=str(tmp_path), text_column="description").read())
+
+    assert rejected == []
+    assert docs[1].text == "The home side won 2-1\nafter extra time."
+    assert docs[3].text == 'Two\n\nparagraphs, "quoted"'
+
+
+def test_repeated_ids_are_quarantined_naming_the_first_line(shared_data, split):
+    import csv
+
+    path = _ag_news(shared_data)
+    with path.open(encoding="utf-8", newline="") as fh:
+        titles = [row["title"] for row in csv.DictReader(fh)]
+    first_line = {}
+    for line, title in enumerate(titles, start=2):
+        first_line.setdefault(title, line)
+
+    docs, rejected = split(
+        CsvReader(path=str(path), text_column="description", id_column="title").read()
+    )
+
+    assert len(docs) == len(first_line) and len(docs) + len(rejected) == 3800
+    assert [d.id for d in docs] == list(first_line)
+    assert len(rejected) == 3800 - len(first_line) > 0
+    for rejection in rejected:
+        line = first_line[rejection.id]
+        assert (
+            rejection.reason
+            == f"duplicate id {rejection.id!r}: line {line} of this file has the same id"
+        )
+        assert rejection.position > line

@@ -152,10 +152,35 @@ def test_streams_without_holding_the_file(tmp_path, compress):
     name = "big.jsonl.gz" if compress else "big.jsonl"
     (tmp_path / name).write_bytes(compress(raw) if compress else raw)  # about 3 MB uncompressed
 
+    # Ids taken from the records are remembered to report repeats, which costs memory per
+    # id; what must not be held is the file itself, so ids here come from line numbers.
     tracemalloc.start()
-    count = sum(1 for _ in JsonlReader(path=str(tmp_path)).read())
+    count = sum(1 for _ in JsonlReader(path=str(tmp_path), id_field=None).read())
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
     assert count == 40_000
     assert peak < 1_000_000, f"peak {peak} bytes: the reader seems to hold the file"
+
+
+def test_repeated_ids_are_quarantined_naming_the_first_line(tmp_path, shared_data, split):
+    path = shared_data / "summarization" / "bbc_news_summary_first_half.jsonl"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    lines = path.read_bytes().splitlines(keepends=True)[:100]
+    (tmp_path / "twice.jsonl").write_bytes(b"".join(lines + lines[10:15]))  # an export run twice
+    ids = [json.loads(line)["id"] for line in lines]
+
+    whole, whole_rejected = split(JsonlReader(path=str(path), text_field="article").read())
+    docs, rejected = split(JsonlReader(path=str(tmp_path), text_field="article").read())
+
+    assert len(whole) == 1111 and whole_rejected == []  # the real file's ids are unique
+    assert [d.id for d in docs] == ids
+    assert [(r.position, r.id, r.reason) for r in rejected] == [
+        (
+            101 + i,
+            ids[10 + i],
+            f"duplicate id {ids[10 + i]!r}: line {11 + i} of this file has the same id",
+        )
+        for i in range(5)
+    ]
