@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections import deque
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -12,6 +13,7 @@ from pipeline.registry import register
 
 from ._corpus_file import CorpusFile
 from ._decoding import TextLine, check_encoding, detection_sample, iter_lines, sniff_text
+from ._duplicates import FirstOccurrences
 from ._files import open_binary
 from .file_reader import FileReader
 
@@ -34,6 +36,9 @@ class CsvReader(FileReader):
     are named by `column_names`, else by position ("0", "1", ...). A file whose columns
     lack a configured one is rejected whole (the reason lists its columns); malformed
     rows (wrong field count, undecodable) are rejected at the 1-based line they start on.
+    A quote that is never closed properly (which would swallow the rows after it) gets
+    its line rejected and the lines after it read as rows; a repeated `id_column` value
+    is rejected, naming the line that has it first.
     """
 
     suffixes = (".csv", ".tsv")
@@ -101,8 +106,9 @@ class CsvReader(FileReader):
             lines = _LineFeed(iter_lines(stream, encoding, keepends=True))
             rows = csv.reader(lines, delimiter=self.delimiter)
             columns: _Columns | None = None
+            first_ids = FirstOccurrences("line")
             while True:
-                start = lines.consumed + 1
+                lines.taken.clear()
                 try:
                     row = next(rows)
                 except StopIteration:
@@ -110,13 +116,21 @@ class CsvReader(FileReader):
                 except csv.Error as exc:
                     lines.errors.append(f"malformed CSV row: {exc}")
                     row = []
+                start = lines.taken[0].number if lines.taken else lines.consumed
+                broken_quote = _broken_quote_reason(lines.taken, row, self.delimiter)
+                if broken_quote is not None and not lines.errors:
+                    lines.replay(lines.taken[1:])  # the rows the open quote swallowed
+                    lines.errors.append(broken_quote)
                 if lines.errors:
                     reason = lines.errors[0]
                     lines.errors.clear()
                     if columns is None and self.header:
                         yield Rejected(source, start, f"unusable header row: {reason}")
                         return
-                    yield Rejected(source, start, reason, id=f"{corpus_file.relative}:{start}")
+                    excerpt = lines.taken[0].text[:EXCERPT_CHARS] if broken_quote else None
+                    yield Rejected(
+                        source, start, reason, id=f"{corpus_file.relative}:{start}", excerpt=excerpt
+                    )
                     continue
                 if not row or (len(row) == 1 and not row[0].strip()):
                     continue  # a blank line
@@ -129,7 +143,10 @@ class CsvReader(FileReader):
                     columns = _Columns(self, names)
                     if self.header:
                         continue
-                yield columns.document(corpus_file, start, row, self.delimiter)
+                item = columns.document(corpus_file, start, row, self.delimiter)
+                if isinstance(item, Document) and columns.id is not None and row[columns.id]:
+                    item = first_ids.check(item, start)
+                yield item
 
     def _column_names(self, first_row: list[str]) -> list[str]:
         if self.column_names is not None:
@@ -198,23 +215,62 @@ class _LineFeed:
 
     An unusable line is fed as an empty line and its reason kept in `errors`, so the
     row it belongs to can be rejected with that reason once `csv.reader` returns it.
+    `taken` holds the lines of the current row; `replay` feeds lines again.
     """
 
     def __init__(self, lines: Iterator[TextLine]):
         self._lines = lines
+        self._replayed: deque[TextLine] = deque()
         self.consumed = 0
         self.errors: list[str] = []
+        self.taken: list[TextLine] = []
 
     def __iter__(self) -> _LineFeed:
         return self
 
+    def replay(self, lines: list[TextLine]) -> None:
+        """Feed `lines` again, before the rest of the file."""
+        self._replayed.extendleft(reversed(lines))
+
     def __next__(self) -> str:
-        line = next(self._lines)
+        line = self._replayed.popleft() if self._replayed else next(self._lines)
+        self.taken.append(line)
         self.consumed = line.number
         if line.error is not None:
             self.errors.append(line.error)
             return "\n"
         return line.text or ""
+
+
+def _broken_quote_reason(lines: list[TextLine], row: list[str], delimiter: str) -> str | None:
+    """Why a row read over several lines is a quote left open rather than a quoted line break.
+
+    csv.reader, forgiving by default, runs an unclosed quoted field on to the next quote
+    in the file (or its end), silently swallowing the rows between. Read strictly, a
+    properly quoted multi-line field parses; a field closed by a quote followed by
+    other text, or still open at the end of the file, does not.
+    """
+    open_at_end = bool(row) and row[-1].endswith(("\n", "\r"))  # only an open quote keeps those
+    if (len(lines) < 2 and not open_at_end) or any(line.error is not None for line in lines):
+        return None
+    try:
+        for _ in csv.reader((line.text or "" for line in lines), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        end = lines[-1].number
+        if "unexpected end of data" in str(exc):
+            where = "is still open at the end of the file"
+        else:
+            where = f"runs on to line {end}, where a quote is followed by other text"
+        reason = (
+            f"unterminated quote: the quoted field that opens on line {lines[0].number} {where}"
+        )
+        if end > lines[0].number + 1:
+            reason += f"; lines {lines[0].number + 1}-{end} after it are read as rows"
+        elif end > lines[0].number:
+            reason += f"; line {end} after it is read as a row"
+        return reason
+    return None
 
 
 def _as_list(columns: str | list[str]) -> list[str]:
