@@ -72,6 +72,8 @@ class ExecutionSettings(BaseModel):
     recycle_after: Annotated[int, Field(ge=1)] = 50
     address: str | None = None
     retries: Annotated[int, Field(ge=0, le=100)] = 2
+    # the run exits non-zero (its own code) when quarantined / in is above this share
+    max_quarantined: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
 
 
 def _default_formats() -> list[Literal["parquet", "jsonl"]]:
@@ -101,6 +103,7 @@ class CorpusLimits(BaseModel):
 
     limit: Annotated[int, Field(ge=1)] | None = None
     max_chars: Annotated[int, Field(ge=1)] = 1_000_000
+    allow_empty: bool = False  # a corpus with no item is an error unless this is true
 
 
 # ---------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ class RunCorpus:
         self.run_dir = Path(run_dir)
 
     def __iter__(self) -> Iterator[Document]:
-        return read_documents(self.run_dir)
+        return read_documents(self.run_dir, allow_partial=True)  # read while the run is open
 
 
 @dataclass(frozen=True)

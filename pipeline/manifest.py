@@ -25,6 +25,7 @@ __all__ = [
     "MANIFEST_VERSION",
     "load_manifest",
     "package_versions",
+    "quarantine_check",
     "shard_is_verified",
     "stage_table",
     "write_quarantine",
@@ -146,4 +147,15 @@ def run_timings(
         "words_per_second": round(words / elapsed, 2) if elapsed else None,
         "shards_computed": computed,
         "shards_reused": reused,
+    }
+
+
+def quarantine_check(documents: Mapping[str, int], max_quarantined: float) -> dict[str, Any]:
+    """The manifest's `quarantine_check`: the quarantined share of the input, the limit, and
+    whether the share is above it (then the CLI exits with its own code)."""
+    share = documents["quarantined"] / documents["in"] if documents["in"] else 0.0
+    return {
+        "share": round(share, 4),
+        "max_quarantined": max_quarantined,
+        "exceeded": share > max_quarantined,
     }

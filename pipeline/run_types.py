@@ -16,8 +16,10 @@ from typing import Any, Protocol
 from .shards import ShardResult, ShardTask
 
 __all__ = [
+    "EmptyCorpusError",
     "ProgressHook",
     "RunError",
+    "RunInterrupted",
     "RunResult",
     "ShardSource",
     "SourceSummary",
@@ -29,6 +31,22 @@ StopCheck = Callable[[], bool]
 
 class RunError(RuntimeError):
     """A run cannot start or go on (locked output, unwritable folder, missing input); one line."""
+
+
+class EmptyCorpusError(RunError):
+    """The corpus gave no item at all (an empty folder or file) and `corpus.allow_empty` is false."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A signal (SIGTERM) ended the run; raised in the main thread so the run records `interrupted`.
+
+    `signal_number` is the signal's number (the CLI exits with 128 + it, as a shell does).
+    """
+
+    def __init__(self, signal_number: int, signal_name: str):
+        super().__init__(signal_name)
+        self.signal_number = signal_number
+        self.signal_name = signal_name
 
 
 class ProgressHook:
@@ -58,6 +76,15 @@ class RunResult:
         `in = out + quarantined (+ skipped_seen)` always holds.
         """
         return self.manifest["documents"]
+
+    @property
+    def quarantine_exceeded(self) -> bool:
+        """Whether the quarantined share (quarantined / in) is above `execution.max_quarantined`.
+
+        The run is complete and its folder written either way; the CLI exits with its own
+        code when this is true, so batch jobs notice a run that rejected most of its input.
+        """
+        return bool(self.manifest.get("quarantine_check", {}).get("exceeded"))
 
 
 @dataclass

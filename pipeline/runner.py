@@ -19,16 +19,13 @@ The run folder holds `config.yaml` (resolved), `manifest.json`, the documents,
 
 from __future__ import annotations
 
-import errno
 import glob
 import logging
 import os
-import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -40,21 +37,44 @@ from .incremental import LedgerShards
 from .indexed import IndexedShards
 from .interfaces import Executor
 from .learners import fit_learners
-from .manifest import MANIFEST_VERSION, package_versions, run_timings, stage_table
+from .manifest import (
+    MANIFEST_VERSION,
+    package_versions,
+    quarantine_check,
+    run_timings,
+    stage_table,
+)
 from .pipeline import build_stage
-from .remote import PublishError, RemoteRun, remote_run
-from .run_types import ProgressHook, RunError, RunResult, ShardSource, StopCheck
+from .remote import RemoteRun, remote_run
+from .run_guards import failure_reason, locked_run_dir, sigterm_interrupts, storage_errors
+from .run_types import (
+    EmptyCorpusError,
+    ProgressHook,
+    RunError,
+    RunInterrupted,
+    RunResult,
+    ShardSource,
+    StopCheck,
+)
 from .settings import RunSettings
 from .shards import ReadTimer, ShardResult
 from .tasks import fit_tasks
 from .urls import is_url, local_path, remote_filesystem
 from .workers import preload_modules
 
-__all__ = ["Run", "RunError", "RunResult", "run", "ProgressHook", "check_corpus_path"]
+__all__ = [
+    "EmptyCorpusError",
+    "Run",
+    "RunError",
+    "RunInterrupted",
+    "RunResult",
+    "run",
+    "ProgressHook",
+    "check_corpus_path",
+]
 
 logger = logging.getLogger(__name__)
 
-DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 MANIFEST_INTERVAL = 1.0  # seconds between manifest writes while reused shards stream by
 
 
@@ -108,13 +128,18 @@ def run(
     folder, the returned `run_dir`, which is published to the URL when the run ends
     (see `pipeline.remote`). `should_stop()`, asked before each shard, ends the run early
     with status `stopped` (what was done is kept; the next run resumes).
+
+    A run that fails or is interrupted (Ctrl-C, SIGTERM: `RunInterrupted`) leaves its
+    manifest with status `failed` or `interrupted` and a one-line `reason`. A corpus with
+    no item is an `EmptyCorpusError` unless `corpus.allow_empty`. A quarantined share above
+    `execution.max_quarantined` completes the run and sets `RunResult.quarantine_exceeded`.
     """
     started = datetime.now(UTC)
     t_start = time.perf_counter()
     check_corpus_path(config["corpus"].get("path"))
     settings = RunSettings.from_config(config)
     run_dir = settings.output.run_dir
-    with _locked(run_dir), _storage_errors(run_dir):
+    with locked_run_dir(run_dir), storage_errors(run_dir), sigterm_interrupts():
         return Run(settings, progress or ProgressHook(), should_stop, started, t_start).execute()
 
 
@@ -149,16 +174,27 @@ class Run:
         self._last_write = 0.0
 
     def execute(self) -> RunResult:
-        """Run every phase in order and return the run folder and its manifest."""
-        remote = self._pull()
-        source = self._prepare()
-        with ExitStack() as executor_scope:  # the shards' executor, kept for represent and tasks
-            executor = self._read_and_process(source, executor_scope)
-            self._represent(executor)
-            self._tasks()
-        self._close_manifest(stopped=source.stopped)
-        self._report()
-        self._publish(remote)
+        """Run every phase in order and return the run folder and its manifest.
+
+        Whatever ends the run early (an exception, Ctrl-C, SIGTERM) is recorded in the
+        manifest as status `failed` or `interrupted` with its reason, then raised again.
+        """
+        try:
+            remote = self._pull()
+            source = self._prepare()
+            with (
+                ExitStack() as executor_scope
+            ):  # the shards' executor, kept for represent and tasks
+                executor = self._read_and_process(source, executor_scope)
+                self._check_not_empty()
+                self._represent(executor)
+                self._tasks()
+            self._close_manifest(stopped=source.stopped)
+            self._report()
+            self._publish(remote)
+        except BaseException as exc:
+            self._record_failure(exc)
+            raise
         return RunResult(self.run_dir, self.manifest)
 
     # -- phases, in the order they run --------------------------------------------------------
@@ -189,6 +225,17 @@ class Run:
             executor = self._process_shards(source, executor_scope)
             self._summarize(source)
         return executor
+
+    def _check_not_empty(self) -> None:
+        """Refuse a corpus that gave no item at all, unless `corpus.allow_empty`."""
+        if self.manifest["documents"]["in"] or self.settings.corpus.allow_empty:
+            return
+        path = self.settings.corpus.path
+        where = f"corpus.path {path!r}" if path is not None else "the corpus"
+        raise EmptyCorpusError(
+            f"{where} has no input ({self.settings.corpus.reader} reader found no file or item); "
+            "check the path, or set corpus.allow_empty: true to accept an empty run"
+        )
 
     def _represent(self, executor: Executor) -> None:
         """Fit the corpus learners on the run's documents, on the shards' executor."""
@@ -293,9 +340,34 @@ class Run:
             computed=self.computed,
             reused=self.reused,
         )
+        self.manifest["quarantine_check"] = quarantine_check(
+            self.manifest["documents"], self.settings.execution.max_quarantined
+        )
         self.manifest["status"] = "stopped" if stopped else "complete"
         self.manifest["finished"] = datetime.now(UTC).isoformat()
         atomic_write(self.run_dir / "manifest.json", _manifest_bytes(self.manifest))
+
+    def _record_failure(self, exc: BaseException) -> None:
+        """Write the manifest with status `failed` or `interrupted` and the reason `exc` gives.
+
+        A run that ended before its manifest was started (a folder of the other kind of run,
+        a bad reader parameter) leaves the folder's manifest as it was. When the manifest
+        cannot be written (a full disk), the error that ended the run is the one kept.
+        """
+        if not self.manifest:
+            return
+        self.manifest["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        self.manifest["reason"] = failure_reason(exc, self.run_dir)
+        self.manifest["finished"] = datetime.now(UTC).isoformat()
+        try:
+            atomic_write(self.run_dir / "manifest.json", _manifest_bytes(self.manifest))
+        except OSError as write_error:
+            logger.warning(
+                "could not record the %s run in %s: %s",
+                self.manifest["status"],
+                self.run_dir / "manifest.json",
+                write_error.strerror or write_error,
+            )
 
     def _write_manifest(self, source: ShardSource, *, force: bool) -> None:
         now = time.perf_counter()
@@ -308,51 +380,3 @@ class Run:
 
 def _manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
     return orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
-
-
-@contextmanager
-def _locked(run_dir: Path) -> Iterator[None]:
-    """Create the run folder and hold its lock file; another run on it is a `RunError`."""
-    from filelock import FileLock, Timeout
-
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(run_dir / ".lock"))
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise RunError(
-            f"another run is writing to {run_dir} (lock {run_dir / '.lock'}); wait for it to finish or choose another --output"
-        ) from None
-    except OSError as exc:
-        raise RunError(
-            f"cannot write to the output folder {run_dir}: {exc.strerror or exc}"
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-@contextmanager
-def _storage_errors(run_dir: Path) -> Iterator[None]:
-    """Turn storage failures during a run into one-line `RunError`s saying the next run resumes."""
-    try:
-        yield
-    except PublishError as exc:
-        raise RunError(str(exc)) from None
-    except OSError as exc:
-        raise RunError(_storage_error(exc, run_dir)) from None
-    except sqlite3.Error as exc:  # the ledger of an incremental run (a full disk, a damaged file)
-        raise RunError(
-            f"cannot update {run_dir / 'ledger.sqlite'}: {exc}; committed parts are kept, run again to resume"
-        ) from None
-
-
-def _storage_error(exc: OSError, run_dir: Path) -> str:
-    """One line for a failed write: what, where, and that the next run resumes."""
-    where = exc.filename or run_dir
-    if exc.errno in DISK_FULL:
-        what = f"the disk is full ({exc.strerror}) while writing {where}"
-    else:
-        what = f"cannot write {where}: {exc.strerror or exc}"
-    return f"{what}; finished shards are kept and verified: free space or fix permissions, then run again to resume"

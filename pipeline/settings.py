@@ -30,7 +30,7 @@ __all__ = [
     "ENGINE_CORPUS_KEYS",
 ]
 
-ENGINE_CORPUS_KEYS = ("limit", "max_chars")
+ENGINE_CORPUS_KEYS = ("limit", "max_chars", "allow_empty")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ class CorpusSpec:
     params: dict[str, Any]
     limit: int | None
     max_chars: int
+    allow_empty: bool = False
 
     @property
     def path(self) -> str | None:
@@ -91,6 +92,7 @@ class ExecutionSpec:
     recycle_after: int
     address: str | None
     retries: int
+    max_quarantined: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,7 @@ class RunSettings:
                 },
                 limit=corpus["limit"],
                 max_chars=corpus["max_chars"],
+                allow_empty=bool(corpus.get("allow_empty", False)),
             ),
             stages=tuple(StageSpec.resolve(name, params) for name, params in stage_specs(config)),
             represent=dict(config.get("represent") or {}),

@@ -503,7 +503,7 @@ def test_output_folder_becoming_unwritable_stops_cleanly_and_the_next_run_resume
     message = str(error.value)
     assert "cannot write" in message and "Permission denied" in message
     assert "finished shards are kept" in message and "run again to resume" in message
-    assert len(before["shards"]) == 2 and before["status"] == "running"
+    assert len(before["shards"]) == 2 and before["status"] == "failed"
     assert result.manifest["timings"]["shards_reused"] == 2
     assert result.counts == {"in": 100, "out": 100, "quarantined": 0}
 
