@@ -251,25 +251,26 @@ def validate_params(model: type[BaseModel], data: Any, path: str) -> dict[str, A
     """
     values, errors = _validated(model, data, path)
     if errors:
-        raise ConfigError.of(errors)
+        raise ConfigError.of(list(errors.values()))
     return values
 
 
 def _validated(
     model: type[BaseModel], data: Any, path: str
-) -> tuple[dict[str, Any], list[ConfigError]]:
-    """The resolved parameters, or the errors of every wrong key (one per key)."""
+) -> tuple[dict[str, Any], dict[Any, ConfigError]]:
+    """The resolved parameters, or the error of every wrong key (the first one of each), by key."""
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
-        return {}, [ConfigError(f"{path}: expected a mapping of parameters, got {_show(data)}")]
+        error = ConfigError(f"{path}: expected a mapping of parameters, got {_show(data)}")
+        return {}, {None: error}
     try:
-        return model.model_validate(dict(data)).model_dump(mode="json"), []
+        return model.model_validate(dict(data)).model_dump(mode="json"), {}
     except ValidationError as exc:
         first_per_key: dict[Any, Any] = {}
         for err in exc.errors(include_url=False):
             first_per_key.setdefault(err["loc"][0] if err["loc"] else None, err)
-        return {}, [_explain(err, model, path) for err in first_per_key.values()]
+        return {}, {key: _explain(err, model, path) for key, err in first_per_key.items()}
 
 
 def _explain(err: Any, model: type[BaseModel], path: str) -> ConfigError:
@@ -331,18 +332,34 @@ def _lookup(kind: str, name: Any, path: str) -> None:
         ) from None
 
 
-def _own_checks(kind: str, name: str, params: Mapping[str, Any], path: str) -> None:
-    """Run the component's own checks on its validated parameters (`check_params`, e.g. that
-    an encoding exists or a file is there); raises `ConfigError`, one line per problem."""
-    problems = registry.param_problems(registry.lookup(kind, name), params)
-    if problems:
-        raise ConfigError.of([ConfigError(f"{path}.{problem}") for problem in problems])
+def _checked(
+    kind: str, name: str, data: Any, path: str
+) -> tuple[dict[str, Any], list[ConfigError]]:
+    """A component's parameters validated (defaults filled in) and checked by the component
+    itself (`check_params`: an encoding exists, a file is there), with every problem found.
+
+    When some keys are wrong, the component still checks the others (wrong ones at their
+    defaults), so that fixing the first problems does not reveal new ones.
+    """
+    model = component_model(kind, name)
+    values, errors = _validated(model, data, path)
+    if errors:
+        if None in errors:
+            return {}, list(errors.values())
+        right = {k: v for k, v in (data or {}).items() if k not in errors}
+        values, more = _validated(model, right, path)
+        if more:  # a required key is wrong too: nothing to check with
+            return {}, list(errors.values())
+    problems = registry.param_problems(registry.lookup(kind, name), values)
+    own = [ConfigError(f"{path}.{problem}") for problem in problems]
+    return values, [*errors.values(), *own]
 
 
 def _component(kind: str, name: str, params: Any, path: str) -> dict[str, Any]:
     """A component's parameters validated, defaults filled in, and checked by the component."""
-    values = validate_params(component_model(kind, name), params, path)
-    _own_checks(kind, name, values, path)
+    values, errors = _checked(kind, name, params, path)
+    if errors:
+        raise ConfigError.of(errors)
     return values
 
 
@@ -435,20 +452,15 @@ def _resolve_corpus(corpus_raw: Any) -> dict[str, Any]:
     limit_keys = set(CorpusLimits.model_fields)
     reader_params = {k: v for k, v in corpus_raw.items() if k != "reader" and k not in limit_keys}
     limits = {k: v for k, v in corpus_raw.items() if k in limit_keys}
-    params, errors = _validated(component_model("reader", reader), reader_params, "corpus")
+    params, errors = _checked("reader", reader, reader_params, "corpus")
     engine_keys = f"; engine keys: {', '.join(sorted(limit_keys))}"
     errors = [  # an unknown key may be meant as an engine-level one: name those too
         UnknownKeyError(f"{error}{engine_keys}") if isinstance(error, UnknownKeyError) else error
         for error in errors
     ]
     limit_values, limit_errors = _validated(CorpusLimits, limits, "corpus")
-    if not errors:
-        try:
-            _own_checks("reader", reader, params, "corpus")
-        except ConfigError as exc:
-            errors.append(exc)
     if errors or limit_errors:
-        raise ConfigError.of(errors + limit_errors)
+        raise ConfigError.of([*errors, *limit_errors.values()])
     return {"reader": reader, **params, **limit_values}
 
 

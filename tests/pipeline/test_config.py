@@ -208,8 +208,17 @@ def test_every_problem_is_reported_one_line_each():
     raw = {
         **BASE,
         "stagse": [],
-        "corpus": {"reader": "csv", "path": "news.csv", "encoding": "bogus-enc", "delimiter": ";;"},
-        "stages": [{"tokenize": {"backend": "spacey", "lowercase": True}}, {"stopwords": {}}],
+        "corpus": {
+            "reader": "csv",
+            "path": "news.csv",
+            "encoding": "bogus-enc",
+            "delimiter": ";;",
+            "limt": 5,
+        },
+        "stages": [
+            {"tokenize": {"backend": "spacey", "lowercase": True}},
+            {"stopwords": {"remove": "maybe", "files": ["no-such-list.txt"]}},
+        ],
         "represent": {"tfidf": {"ngram_range": [2, 1]}},
         "execution": {"workers": 0},
     }
@@ -219,10 +228,13 @@ def test_every_problem_is_reported_one_line_each():
     assert str(info.value) == "\n".join(problems)
     expected = [
         "stagse: unknown key; did you mean 'stages'?",
+        "corpus.limt: unknown key",
         "corpus.encoding: 'bogus-enc' is not a known encoding",
         "corpus.delimiter: ';;' is invalid: must be a single character",
         "stages[0].tokenize.backend: 'spacey' is not allowed; did you mean 'spacy'?",
         "stages[0].tokenize.lowercase: unknown key",
+        "stages[1].stopwords.remove: 'maybe' is invalid",
+        "stages[1].stopwords.files: 'no-such-list.txt' does not exist",
         "represent.tfidf.ngram_range: [2, 1] is invalid",
         "execution.workers: 0 is invalid",
     ]
