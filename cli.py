@@ -364,6 +364,35 @@ def init(
     )
 
 
+cache_app = typer.Typer(help="Inspect and bound a run folder's stage cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("prune")
+def cache_prune(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder (holding manifest.json).")],
+) -> None:
+    """Delete the cache entries the run folder's current manifest and config do not use."""
+    from pipeline.config import ConfigError, load_config, resolve_config
+    from pipeline.manifest import load_manifest
+    from pipeline.settings import RunSettings
+    from pipeline.stage_cache import current_fingerprints, prune_cache
+
+    manifest = load_manifest(run_dir / "manifest.json")
+    if manifest is None:
+        raise _err(f"{run_dir}: no readable manifest.json; is it a run folder?", EXIT_CONFIG)
+    try:
+        settings = RunSettings.from_config(resolve_config(load_config(run_dir / "config.yaml")))
+    except (OSError, ConfigError) as exc:
+        raise _err(f"{run_dir}/config.yaml: {exc}", EXIT_CONFIG) from None
+    keep = current_fingerprints(manifest.get("shards", []), settings.stages)
+    pruned = prune_cache(run_dir, keep)
+    typer.echo(
+        f"removed {pruned.removed} cache entries ({pruned.freed_bytes / 1e6:.1f} MB); "
+        f"kept {pruned.kept} ({pruned.kept_bytes / 1e6:.1f} MB)"
+    )
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -74,6 +74,7 @@ class ExecutionSettings(BaseModel):
     retries: Annotated[int, Field(ge=0, le=100)] = 2
     # the run exits non-zero (its own code) when quarantined / in is above this share
     max_quarantined: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    cache_keep: Literal["all", "current"] | Annotated[int, Field(ge=0)] = "all"  # or max bytes
 
 
 def _default_formats() -> list[Literal["parquet", "jsonl"]]:

@@ -93,6 +93,7 @@ class ExecutionSpec:
     address: str | None
     retries: int
     max_quarantined: float = 0.5
+    cache_keep: str | int = "all"
 
 
 @dataclass(frozen=True)

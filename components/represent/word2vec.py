@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -10,6 +9,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field as Range
 
+from pipeline.files import scratch_folder
 from pipeline.registry import register
 
 from .persist import load_array, read_json, write_json
@@ -46,7 +46,9 @@ class _GensimLearner(WordVectorLearner):
         }
 
     def _train(self, model: Any, corpus: Iterable[Any]) -> Any:
-        with tempfile.TemporaryDirectory(prefix="nlp-represent-") as tmp:
+        # A run's corpus (`RunCorpus`) names its run folder: the spool file lives there, so a
+        # killed fit leaves it where the next run's clean-up finds it, not in the system temp.
+        with scratch_folder(getattr(corpus, "run_dir", None), f"{self.name}-spool") as tmp:  # type: ignore[attr-defined]
             sentences = SpooledTokens(
                 self.token_corpus(corpus, max_length=MAX_SENTENCE), Path(tmp) / "tokens.jsonl"
             )
@@ -102,7 +104,7 @@ class Word2Vec(_GensimLearner):
     as gensim's own `Word2Vec` on the same token lists); more workers train faster
     but not reproducibly. Documents longer than 10,000 tokens are split. The selected
     tokens are spooled to a temporary file on the first pass (about the size of the
-    text) and the training epochs replay it.
+    text; inside the run folder when fitted in a run) and the training epochs replay it.
     """
 
     version = "1"
