@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from pipeline.document import Document, Rejected, content_id
+from pipeline.language import declared_language
 from pipeline.registry import register
 
 from ._corpus_file import CorpusFile
@@ -47,10 +48,10 @@ class FeedReader(FileReader):
     summary), HTML stripped. The id is the item's GUID, else its link, else a content
     hash. `meta`: source, item (1-based), guid, url, title, published (ISO 8601 in UTC,
     None when the date cannot be parsed; the feed's own string is in published_raw),
-    author, categories, feed_title, feed_url. Files over `max_file_bytes` (after
-    decompressing), unsafe XML, and files with no items are rejected whole; items
-    with neither title nor text, or repeating an id seen earlier in the same file,
-    are rejected at their item number.
+    author, categories, feed_title, feed_url, language (when declared). Files over
+    `max_file_bytes` (after decompressing), unsafe XML, and files with no items are
+    rejected whole; items with neither title nor text, or repeating an id seen earlier
+    in the same file, are rejected at their item number.
     """
 
     suffixes = (".xml", ".rss", ".atom", ".rdf", ".feed")
@@ -121,6 +122,9 @@ def _item(
         "feed_title": _plain(feed.get("title"), feed.get("title_detail")) or None,
         "feed_url": feed.get("link") or None,
     }
+    language = declared_language(entry.get("language") or feed.get("language"))
+    if language:  # the declared <language> ("de-DE" -> "de"); the runner detects the others
+        meta["language"] = language
     return Document(id=doc_id, text=text, meta=meta)
 
 

@@ -88,9 +88,11 @@ def stage_table(
     stages: Iterable[StageSpec],
     seconds: Mapping[str, float],
 ) -> list[dict[str, Any]]:
-    """The manifest's per-stage rows (read first): in, out, quarantined, seconds."""
+    """The manifest's per-stage rows (read first): in, out, quarantined, seconds, and
+    `skipped_languages` ({"de": 12}) for stages that passed documents through unannotated
+    because of their language."""
     read = {"name": "read", "in": 0, "out": 0, "quarantined": 0}
-    table = [
+    table: list[dict[str, Any]] = [
         {
             "name": spec.name,
             "params": spec.params,
@@ -112,6 +114,9 @@ def stage_table(
             row["in"] += stat["in"]
             row["out"] += stat["out"]
             row["quarantined"] += stat["quarantined"]
+            for language, count in stat.get("skipped_languages", {}).items():
+                skipped = row.setdefault("skipped_languages", {})
+                skipped[language] = skipped.get(language, 0) + count
     return [read, *table]
 
 

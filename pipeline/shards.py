@@ -4,8 +4,10 @@
 invalid Unicode go to quarantine) and groups items into `ShardTask`s carrying
 plain dicts. `process_shard` runs wherever the executor puts it (this process,
 a spawned worker, a Dask worker): it rebuilds the stages from their specs (names and parameters),
-resumes from the longest cached stage prefix, runs the rest with per-document
-error isolation and writes the shard's files atomically.
+resumes from the longest cached stage prefix, sets each document's `meta["language"]`
+(`pipeline.language`), runs the rest with per-document error isolation (counting, per
+stage and language, the documents a stage skipped for their language) and writes the
+shard's files atomically.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import orjson
 from . import registry
 from .document import Document, Rejected
 from .files import atomic_write
+from .language import set_languages, skipped_languages
 from .pipeline import build_stage
 from .plan import Step, plan_stages
 from .settings import RunSettings, StageSpec
@@ -343,6 +346,9 @@ def process_shard(task: ShardTask) -> ShardResult:
                 docs.append(Document.from_dict(data))
             else:
                 quarantined.append(data)
+    # every document carries its language, whatever stages run: the English-model stages
+    # pass the others through, and users filter on it (a no-op for cached documents)
+    set_languages(docs)
 
     for step in steps:
         if step.indices[-1] < start:
@@ -363,6 +369,9 @@ def process_shard(task: ShardTask) -> ShardResult:
             }
             if len(step.indices) > 1:
                 stat["fused"] = [names[i] for i in step.indices]
+            skipped = skipped_languages(docs, names[k])
+            if skipped:
+                stat["skipped_languages"] = skipped
             stats.append(stat)
         if cache is not None:
             cache.save(task.fingerprints[step.indices[-1]], docs, quarantined, stats)

@@ -92,7 +92,7 @@ class Lemmatize(SpacyStage):
     tokenized with spaCy first by the spacy backend, and refused by the others.
     """
 
-    version = "1"
+    version = "2"
 
     def __init__(
         self,

@@ -40,7 +40,7 @@ class NamedEntities(SpacyStage):
     original text, through the token layer.
     """
 
-    version = "1"
+    version = "2"
 
     def __init__(
         self,
@@ -109,6 +109,13 @@ class NamedEntities(SpacyStage):
                 ents = sdoc.ents
             for ent in ents:
                 first, last = piece.offset + ent.start, piece.offset + ent.end - 1
+                # the model may take in the blank line that ends a paragraph: leave it out
+                while last >= first and text[starts[last] : ends[last]].isspace():
+                    last -= 1
+                while first <= last and text[starts[first] : ends[first]].isspace():
+                    first += 1
+                if first > last:
+                    continue
                 start, end = starts[first], ends[last]
                 entities.append(Span(start, end, text[start:end], ent.label_))
         doc.entities = entities

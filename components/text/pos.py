@@ -30,7 +30,7 @@ class PartOfSpeech(SpacyStage):
     same model run as one `nlp.pipe` call.
     """
 
-    version = "1"
+    version = "2"
 
     def __init__(self, *, model: str | None = None, parse: bool = True):
         self.model = model

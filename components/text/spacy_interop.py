@@ -124,13 +124,16 @@ def from_spacy(spacy_doc: Any, id: str | None = None) -> Document:
     return doc
 
 
-def export_docbin(run_dir: str | Path, path: str | Path, *, nlp: Any = None) -> int:
+def export_docbin(
+    run_dir: str | Path, path: str | Path, *, nlp: Any = None, allow_partial: bool = False
+) -> int:
     """Write every document of a run folder to a spaCy `DocBin` file at `path`.
 
     `nlp` (a `Language`) supplies the vocabulary and, for documents without tokens, the
     tokenizer; a blank English pipeline by default. User data (ids, metadata) is kept.
     Load the file with `DocBin().from_disk(path).get_docs(nlp.vocab)`. Returns the
-    number of documents written.
+    number of documents written. A run that did not complete is refused unless
+    `allow_partial` (as `read_documents`).
     """
     import spacy
     from spacy.tokens import DocBin
@@ -140,7 +143,7 @@ def export_docbin(run_dir: str | Path, path: str | Path, *, nlp: Any = None) -> 
     nlp = nlp if nlp is not None else spacy.blank("en")
     docbin = DocBin(store_user_data=True)
     count = 0
-    for doc in read_documents(run_dir):
+    for doc in read_documents(run_dir, allow_partial=allow_partial):
         docbin.add(to_spacy(doc, nlp))
         count += 1
     path = Path(path)

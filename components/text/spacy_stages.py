@@ -10,6 +10,13 @@ Adjacent stages on the same model are fused by the planner (`fusion_key()` / `fu
 into one `SpacyStep`: one `nlp.pipe` call with only the components the members need,
 after which each member writes its layers. A stage run alone goes through the same
 step, so fused and unfused runs give identical output.
+
+Documents in another language than the model's (`meta["language"]`, declared or
+detected) are passed through unannotated and marked skipped (`mark_skipped`). Each
+paragraph (a blank line in the original text, e.g. a feed item's title and body) is a
+spaCy doc of its own, so no sentence, entity or parse arc crosses it; sentence starts
+from a `sentences` stage that ran are set on the spaCy doc before the parser, which
+keeps them.
 """
 
 from __future__ import annotations
@@ -23,8 +30,10 @@ from functools import partial
 from typing import Any
 
 from pipeline.document import Document
+from pipeline.language import document_language, mark_skipped
 from pipeline.stage import Stage, StageError
 
+from .sentence_rules import PARAGRAPH_RE
 from .spacy_models import load_model, resolve_model_name
 
 __all__ = [
@@ -32,6 +41,7 @@ __all__ = [
     "SpacyStage",
     "SpacyStep",
     "chunk_ranges",
+    "paragraph_starts",
     "piece_heads",
     "piece_strings",
     "required",
@@ -217,6 +227,10 @@ class SpacyStep(Stage):
 
         def feed() -> Iterator[Any]:
             for doc in docs:
+                language = document_language(doc)
+                if language is not None and language != nlp.lang:
+                    pending.append(_Pending(doc, [], skipped=True))
+                    continue
                 if doc.tokens is None:
                     for _ in tokenize.pipe([doc], batch_size=1):
                         pass
@@ -228,7 +242,10 @@ class SpacyStep(Stage):
 
         def finish(entry: _Pending) -> Document:
             for stage in self.stages:
-                stage.write(entry.doc, entry.pieces)
+                if entry.skipped:
+                    mark_skipped(entry.doc, stage.name)
+                else:
+                    stage.write(entry.doc, entry.pieces)
             return entry.doc
 
         for sdoc in nlp.pipe(feed(), batch_size=batch_size, disable=disable):
@@ -246,12 +263,13 @@ class SpacyStep(Stage):
 class _Pending:
     """A document waiting for its spaCy pieces."""
 
-    __slots__ = ("doc", "offsets", "pieces")
+    __slots__ = ("doc", "offsets", "pieces", "skipped")
 
-    def __init__(self, doc: Document, offsets: list[int]):
+    def __init__(self, doc: Document, offsets: list[int], *, skipped: bool = False):
         self.doc = doc
         self.offsets = offsets
         self.pieces: list[Piece] = []
+        self.skipped = skipped
 
     @property
     def done(self) -> bool:
@@ -270,8 +288,10 @@ def spacy_doc_for(doc: Document, nlp: Any) -> list[tuple[int, Any]]:
 
     When our tokens are exactly spaCy's tokens of the working text, the doc comes from
     `nlp.tokenizer` (so tokenizer exceptions set their norms, as in `nlp(text)`); else it
-    is built from our token forms. Texts longer than `nlp.max_length` become
-    sentence-aligned chunks (`chunk_ranges`). A document without tokens gives `[]`.
+    is built from our token forms. Each paragraph (`paragraph_starts`) is a doc of its
+    own, and texts longer than `nlp.max_length` become sentence-aligned chunks
+    (`chunk_ranges`). Sentence starts from `doc.sentences` are set on the docs
+    (`is_sent_start`), so the parser keeps them. A document without tokens gives `[]`.
     """
     from spacy.tokens import Doc
 
@@ -290,9 +310,39 @@ def spacy_doc_for(doc: Document, nlp: Any) -> list[tuple[int, Any]]:
         starts, ends = tokens.start, tokens.end
         spaces = [ends[i] < starts[i + 1] for i in range(len(starts) - 1)] + [False]
         sdoc = Doc(nlp.vocab, words=forms, spaces=spaces)
-    if len(sdoc.text) <= nlp.max_length:
-        return [(0, sdoc)]
-    return [(a, sdoc[a:b].as_doc()) for a, b in chunk_ranges(doc, sdoc, nlp.max_length)]
+    n = len(sdoc)
+    cuts = set(paragraph_starts(doc))
+    if len(sdoc.text) > nlp.max_length:
+        cuts.update(a for a, _ in chunk_ranges(doc, sdoc, nlp.max_length))
+    bounds = sorted(cuts - {0, n})
+    ranges = list(zip([0, *bounds], [*bounds, n], strict=True))
+    pieces = [(a, sdoc if (a, b) == (0, n) else sdoc[a:b].as_doc()) for a, b in ranges]
+    if doc.sentences:
+        token_starts = tokens.start
+        for s in doc.sentences:
+            i = bisect_left(token_starts, s.start)
+            k = bisect_right(bounds, i)  # the piece holding token i
+            offset, piece = pieces[k]
+            if offset < i < offset + len(piece):
+                piece[i - offset].is_sent_start = True
+    return pieces
+
+
+def paragraph_starts(doc: Document) -> list[int]:
+    """Indices of the tokens that open a paragraph: the first word token after a blank
+    line of the original text (a feed item's title and body are two paragraphs)."""
+    tokens = doc.tokens
+    assert tokens is not None
+    starts, ends, text = tokens.start, tokens.end, doc.text
+    n = len(starts)
+    found: list[int] = []
+    for match in PARAGRAPH_RE.finditer(text):
+        i = bisect_left(starts, match.end())
+        while i < n and text[starts[i] : ends[i]].isspace():
+            i += 1
+        if 0 < i < n and (not found or found[-1] < i):
+            found.append(i)
+    return found
 
 
 def _same_tokens(doc: Document, sdoc: Any) -> bool:

@@ -125,6 +125,7 @@ def test_sample_feed(samples, split):
         "categories": ["Community", "Libraries"],
         "feed_title": "Millbrook Gazette",
         "feed_url": "https://gazette.example.org/",
+        "language": "en",  # the feed's <language>en-gb</language>
     }
     assert cycle.meta["published"] == "2024-03-05T16:05:00+00:00"  # converted to UTC
 

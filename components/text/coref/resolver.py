@@ -11,7 +11,7 @@ still linked across chunk boundaries by the string-match sieves).
 from __future__ import annotations
 
 import logging
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -21,9 +21,12 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from pipeline.document import Document, Span
+from pipeline.language import document_language, mark_skipped
 from pipeline.registry import register
 from pipeline.stage import Stage
 
+from ..sentence_rules import PARAGRAPH_RE
+from ..spacy_stages import paragraph_starts
 from .mentions import Detection, Mention, detect_mentions
 from .sieves import SIEVES, SieveName, run_sieves
 
@@ -45,10 +48,22 @@ class _Parsed:
 
 
 def _split_text(text: str, limit: int = CHUNK_CHARS) -> list[tuple[int, str]]:
-    """Cut `text` into pieces of at most `limit` characters at paragraph, line or
-    sentence boundaries; returns `(offset, piece)` pairs."""
+    """Cut `text` into its paragraphs (blank lines left out), and those into pieces of at
+    most `limit` characters at line or sentence boundaries; returns `(offset, piece)` pairs."""
     pieces: list[tuple[int, str]] = []
-    start = 0
+    begin = 0
+    for match in PARAGRAPH_RE.finditer(text):
+        pieces.extend(_split_paragraph(text, begin, match.start(), limit))
+        begin = match.end()
+    pieces.extend(_split_paragraph(text, begin, len(text), limit))
+    return pieces
+
+
+def _split_paragraph(text: str, start: int, stop: int, limit: int) -> list[tuple[int, str]]:
+    """`text[start:stop]` in pieces of at most `limit` characters, cut at a line break,
+    a sentence end or a space where one is in the second half of the window."""
+    pieces: list[tuple[int, str]] = []
+    text = text[:stop]
     while len(text) - start > limit:
         window = text[start : start + limit]
         cut = -1
@@ -88,32 +103,41 @@ def _has_tokens(doc: Document) -> bool:
 
 
 def _token_chunks(doc: Document, vocab: Any) -> Iterator[tuple[Any, list[int], list[int]]]:
-    """spaCy `Doc`s of our own tokens, cut after a sentence end every `CHUNK_CHARS` or so."""
+    """spaCy `Doc`s of our own tokens: one per paragraph, cut after a sentence end every
+    `CHUNK_CHARS` or so; sentence starts from `doc.sentences` are kept by the parser."""
     from spacy.tokens import Doc as SpacyDoc
 
     tokens = doc.tokens
     assert tokens is not None
     starts, ends = list(tokens.start), list(tokens.end)
+    paragraphs = paragraph_starts(doc)
+    sentence_starts = sorted({bisect_left(starts, s.start) for s in doc.sentences or ()})
     first = 0
     n = len(starts)
     while first < n:
+        k = bisect_right(paragraphs, first)
+        stop = paragraphs[k] if k < len(paragraphs) else n
         last = first
         limit = starts[first] + CHUNK_CHARS
         cut = None
-        while last < n and ends[last] <= limit:
+        while last < stop and ends[last] <= limit:
             if (
                 doc.text[starts[last] : ends[last]] in (".", "!", "?")
                 or "\n" in doc.text[ends[last] : starts[last + 1] if last + 1 < n else ends[last]]
             ):
                 cut = last + 1
             last += 1
-        if last >= n:
-            cut = n
+        if last >= stop:
+            cut = stop
         elif cut is None or cut <= first:
             cut = max(last, first + 1)
         words = [doc.text[s:e] for s, e in zip(starts[first:cut], ends[first:cut], strict=True)]
         spaces = [i + 1 < n and starts[i + 1] > ends[i] for i in range(first, cut)]
-        yield SpacyDoc(vocab, words=words, spaces=spaces), starts[first:cut], ends[first:cut]
+        sdoc = SpacyDoc(vocab, words=words, spaces=spaces)
+        a, b = bisect_right(sentence_starts, first), bisect_left(sentence_starts, cut)
+        for i in sentence_starts[a:b]:
+            sdoc[i - first].is_sent_start = True
+        yield sdoc, starts[first:cut], ends[first:cut]
         first = cut
 
 
@@ -169,6 +193,12 @@ def _detect(doc: Document, parsed: _Parsed) -> Detection:
         token_base += len(sdoc)
         sent_base += sum(1 for _ in sdoc.sents) if len(sdoc) else 0
     return Detection(mentions, links)
+
+
+def _other_language(doc: Document) -> bool:
+    """Whether `doc` is in a language other than English (the sieves' lexicon is English)."""
+    language = document_language(doc)
+    return language is not None and language != "en"
 
 
 def _blank_english_vocab() -> Any:
@@ -238,10 +268,13 @@ class Coref(Stage):
       replaced by its entity's representative mention.
 
     `doc.coref` holds the clusters of two or more mentions, ordered by first mention,
-    each a list of `Span`s (original-text offsets) in textual order.
+    each a list of `Span`s (original-text offsets) in textual order. Each paragraph (a
+    feed item's title and body) is parsed on its own, keeping the `sentences` stage's
+    boundaries, so no mention crosses a blank line. Documents in another language than
+    English (`meta["language"]`) pass through without `doc.coref`, marked skipped.
     """
 
-    version = "1"
+    version = "2"
 
     def __init__(
         self,
@@ -323,7 +356,15 @@ class Coref(Stage):
         """Set `doc.coref` (and `meta["resolved_text"]` when asked) on each document."""
         iterator = iter(docs)
         while batch := list(islice(iterator, batch_size)):
-            for doc, parsed in zip(batch, self._parse(batch, batch_size), strict=True):
+            skipped = [_other_language(doc) for doc in batch]
+            english = [doc for doc, skip in zip(batch, skipped, strict=True) if not skip]
+            parses = iter(self._parse(english, batch_size))
+            for doc, skip in zip(batch, skipped, strict=True):
+                if skip:
+                    mark_skipped(doc, self.name)
+                    yield doc
+                    continue
+                parsed = next(parses)
                 clusters = self.resolve(doc, parsed)
                 doc.coref = [
                     [Span(m.char_start, m.char_end, doc.text[m.char_start : m.char_end]) for m in c]

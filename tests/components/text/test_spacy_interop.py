@@ -16,6 +16,7 @@ from components.text.tokenize import Tokenize
 from pipeline import Pipeline
 from pipeline.document import Document
 from pipeline.shard_files import write_documents
+from pipeline.store import IncompleteRunError
 
 NEWS = (
     "Apple Inc. said on Tuesday it would invest $430 billion in the United States. "
@@ -58,7 +59,8 @@ def test_to_spacy_carries_every_layer(nlp, annotated):
 def test_round_trip_is_exact(nlp, annotated):
     back = from_spacy(to_spacy(annotated, nlp))
     assert back == annotated
-    assert back.id == "news-1" and back.meta == {"source": "test", "labels": ["business"]}
+    assert back.id == "news-1"
+    assert back.meta == {"source": "test", "labels": ["business"], "language": "en"}
 
 
 def test_round_trip_keeps_normalized_forms_and_sentences_without_a_parse(nlp):
@@ -96,7 +98,11 @@ def test_export_docbin_from_a_run_folder(tmp_path, nlp, annotated, lee_texts):
     write_documents(tmp_path / "run" / "documents" / "shard-00000.parquet", [annotated], "parquet")
     write_documents(tmp_path / "run" / "documents" / "shard-00001.parquet", docs, "parquet")
 
-    count = export_docbin(tmp_path / "run", tmp_path / "out" / "corpus.spacy", nlp=nlp)
+    with pytest.raises(IncompleteRunError):  # no manifest: not a completed run
+        export_docbin(tmp_path / "run", tmp_path / "out" / "corpus.spacy", nlp=nlp)
+    count = export_docbin(
+        tmp_path / "run", tmp_path / "out" / "corpus.spacy", nlp=nlp, allow_partial=True
+    )
     assert count == 4
     loaded = list(DocBin().from_disk(tmp_path / "out" / "corpus.spacy").get_docs(nlp.vocab))
     assert [d.text for d in loaded] == [NEWS, *lee_texts[:3]]

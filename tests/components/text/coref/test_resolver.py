@@ -106,6 +106,9 @@ def test_resolved_text_replaces_pronouns():
 )
 def test_empty_garbage_and_foreign_text_pass(text):
     doc = Coref(resolve_text=True)(Document.from_text(text))
+    if doc.meta["language"] == "de":  # passed through, not resolved with English rules
+        assert doc.coref is None and doc.meta["skipped_stages"] == ["coref"]
+        return
     assert isinstance(doc.coref, list)
     assert doc.meta["resolved_text"] == text or doc.coref
 
