@@ -11,6 +11,7 @@ the entries the current manifest's shards use (`nlp cache prune`, `execution.cac
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from .files import atomic_write
 from .settings import StageSpec
 
 __all__ = ["CacheStore", "PrunedCache", "apply_cache_keep", "current_fingerprints", "prune_cache"]
+
+logger = logging.getLogger(__name__)
 
 
 class CacheStore:
@@ -143,4 +146,13 @@ def apply_cache_keep(
     if cache_keep == "all":
         return None
     max_bytes = 0 if cache_keep == "current" else int(cache_keep)
-    return prune_cache(run_dir, current_fingerprints(shards, stages), max_bytes=max_bytes)
+    pruned = prune_cache(run_dir, current_fingerprints(shards, stages), max_bytes=max_bytes)
+    logger.info(
+        "cache_keep=%s: removed %d cache entries (%.1f MB), kept %d (%.1f MB)",
+        cache_keep,
+        pruned.removed,
+        pruned.freed_bytes / 1e6,
+        pruned.kept,
+        pruned.kept_bytes / 1e6,
+    )
+    return pruned
