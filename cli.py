@@ -19,11 +19,22 @@ app = typer.Typer(
 
 EXIT_CONFIG = 2
 EXIT_RUN = 1
+EXIT_QUARANTINE = 3  # the run completed, but quarantined more than execution.max_quarantined
+EXIT_EMPTY = 4  # the corpus gave no item (corpus.allow_empty: true accepts it)
+EXIT_INTERRUPTED = 130  # Ctrl-C; SIGTERM exits 143 (128 + the signal's number)
+
+logger = logging.getLogger("nlp")
 
 
 def _err(message: str, code: int) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    """`_err` for `nlp run`: the same line also goes to --log-file, with its time."""
+    logger.error(message, extra={"terminal": False})
+    return _err(message, code)
 
 
 def _resolve(config: Path | None, overrides: list[str]) -> dict[str, Any]:
@@ -53,13 +64,23 @@ def run(
         bool, typer.Option("--quiet", "-q", help="No progress bar or table; for batch jobs.")
     ] = False,
     log_file: Annotated[
-        Path | None, typer.Option(help="Also write log messages to this file.")
+        Path | None,
+        typer.Option(
+            help="Also write every error, warning and the run summary to this file, with times."
+        ),
     ] = None,
 ) -> None:
-    """Run a pipeline over a corpus and write the run folder (documents, manifest, quarantine)."""
+    """Run a pipeline over a corpus and write the run folder (documents, manifest, quarantine).
+
+    Exit codes: 0 done; 1 the run failed (its manifest says `failed` and why); 2 a config
+    error; 3 done, but the quarantined share of the input is above execution.max_quarantined
+    (default 0.5; everything is written); 4 the corpus has no item (corpus.allow_empty: true
+    accepts it); 130 interrupted by Ctrl-C, 143 by SIGTERM (the manifest says `interrupted`;
+    run again to resume).
+    """
     from pipeline.config import ConfigError
     from pipeline.executors import ExecutorError
-    from pipeline.runner import RunError
+    from pipeline.runner import EmptyCorpusError, RunError, RunInterrupted
     from pipeline.runner import run as run_pipeline
     from pipeline.stage import StageError
 
@@ -80,38 +101,85 @@ def run(
             progress = RichProgress()
         result = run_pipeline(resolved, progress=progress)
     except ConfigError as exc:
-        raise _err(str(exc), EXIT_CONFIG) from None
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    except EmptyCorpusError as exc:
+        raise _fail(str(exc), EXIT_EMPTY) from None
     except (RunError, StageError, ExecutorError) as exc:
-        raise _err(str(exc), EXIT_RUN) from None
-    except KeyboardInterrupt:
-        raise _err(
-            "interrupted; finished shards are kept: run the same command again to resume", 130
+        raise _fail(str(exc), EXIT_RUN) from None
+    except RunInterrupted as exc:
+        raise _fail(
+            f"interrupted by {exc.signal_name}; finished shards are kept: run the same command again to resume",
+            128 + exc.signal_number,
         ) from None
+    except KeyboardInterrupt:
+        raise _fail(
+            "interrupted; finished shards are kept: run the same command again to resume",
+            EXIT_INTERRUPTED,
+        ) from None
+    except Exception as exc:  # a bug: its traceback goes to the log file too, then on as before
+        logger.exception(
+            "the run failed: %s: %s", type(exc).__name__, exc, extra={"terminal": False}
+        )
+        raise
 
     manifest = result.manifest
     counts = manifest["documents"]
     if not quiet:
         _print_summary(manifest)
-    logging.getLogger("nlp").info("run folder %s: %s", result.run_dir, counts)
     skipped = f" + skipped_seen {counts['skipped_seen']}" if "skipped_seen" in counts else ""
     url = manifest.get("output_url")
     where = f"{url} (staged in {result.run_dir})" if url else str(result.run_dir)
-    typer.echo(
+    summary = (
         f"documents: in {counts['in']} = out {counts['out']} + quarantined {counts['quarantined']}{skipped}"
         f"  ->  {where}"
     )
+    typer.echo(summary)
+    logger.info(summary)
+    logger.info(_timings_line(manifest["timings"]))
+    if result.quarantine_exceeded:
+        check = manifest["quarantine_check"]
+        raise _fail(
+            f"quarantined {counts['quarantined']} of {counts['in']} inputs ({check['share']:.0%}), "
+            f"above execution.max_quarantined {check['max_quarantined']}; everything is written: "
+            f"see {result.run_dir / 'quarantine.jsonl'} for the reasons",
+            EXIT_QUARANTINE,
+        )
 
 
 def _setup_logging(quiet: bool, log_file: Path | None) -> None:
+    """Warnings and errors to the terminal (unless --quiet); with --log-file, every message
+    from INFO up (Python warnings included) to the file, one timestamped line each.
+
+    Records logged with `extra={"terminal": False}` (errors the CLI already printed) skip
+    the terminal."""
     handlers: list[logging.Handler] = []
     if log_file is not None:
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        file_handler = logging.FileHandler(log_file, encoding="utf-8")
+        file_handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        )
+        handlers.append(file_handler)
     if not quiet:
         from rich.logging import RichHandler
 
-        handlers.append(RichHandler(show_path=False, level=logging.WARNING))
+        terminal = RichHandler(show_path=False, level=logging.WARNING)
+        terminal.addFilter(_for_terminal)
+        handlers.append(terminal)
     logging.basicConfig(
         level=logging.INFO, handlers=handlers or [logging.NullHandler()], force=True
+    )
+    logging.captureWarnings(True)
+
+
+def _for_terminal(record: logging.LogRecord) -> bool:
+    return getattr(record, "terminal", True)
+
+
+def _timings_line(timings: dict[str, Any]) -> str:
+    return (
+        f"{timings['total_seconds']:.2f} s, {timings['documents_per_second'] or 0:,.0f} docs/s, "
+        f"{timings['words_per_second'] or 0:,.0f} words/s; shards computed {timings['shards_computed']}, "
+        f"reused {timings['shards_reused']}"
     )
 
 
@@ -134,11 +202,7 @@ def _print_summary(manifest: dict[str, Any]) -> None:
         )
     console = Console(stderr=True)
     console.print(table)
-    console.print(
-        f"{timings['total_seconds']:.2f} s, {timings['documents_per_second'] or 0:,.0f} docs/s, "
-        f"{timings['words_per_second'] or 0:,.0f} words/s; shards computed {timings['shards_computed']}, "
-        f"reused {timings['shards_reused']}"
-    )
+    console.print(_timings_line(timings))
 
 
 @app.command()
