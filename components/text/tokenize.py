@@ -6,11 +6,13 @@ from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Iterator
 from functools import partial
-from typing import Literal
+from itertools import groupby
+from typing import Any, Literal
 
 from pipeline.document import Alignment, Document
+from pipeline.language import declared_language
 from pipeline.registry import register
-from pipeline.stage import Stage
+from pipeline.stage import Stage, StageError
 
 from .tokenizers import clean_spans, keep_placeholders, make_backend
 
@@ -26,7 +28,11 @@ class Tokenize(Stage):
       (matches of `pattern`), "nltk-treebank" (Penn Treebank conventions, per Punkt
       sentence, like `nltk.word_tokenize`), "nltk-tweet" (NLTK's TweetTokenizer:
       emoticons, hashtags, handles) or "whitespace".
-    - `language`: spaCy language code for the spaCy backend.
+    - `language`: spaCy language code for the spaCy backend. A document whose
+      `meta["language"]` (declared by its source, or set by the runner) is another
+      language that spaCy tokenizes without extra packages ("de", "pt", "ru", ...) gets
+      that language's rules instead ("Im" stays one German word, "quarta-feira" one
+      Portuguese word); no detection runs here.
     - `pattern`: regular expression for the regex backend; the default keeps
       placeholders, numbers like "3.5", words with inner hyphens or apostrophes,
       and makes every other non-space character a token.
@@ -40,7 +46,7 @@ class Tokenize(Stage):
     are yielded one by one as they are done.
     """
 
-    version = "1"
+    version = "2"
 
     def __init__(
         self,
@@ -65,9 +71,37 @@ class Tokenize(Stage):
             partial(make_backend, self.backend, language=self.language, pattern=self.pattern),
         )
 
+    def _spacy_for(self, language: str) -> Any:
+        """spaCy's tokenizer for `language`, or None when spaCy cannot make one here."""
+        try:
+            return self._resource(
+                f"tokenizer:{language}", partial(make_backend, "spacy", language=language)
+            )
+        except StageError:  # no such language, or one that needs a package not installed
+            self._keep_resource(f"tokenizer:{language}", None)
+            return None
+
+    def _rules_for(self, doc: Document) -> str:
+        """The language whose spaCy rules tokenize `doc`: its own when known and available."""
+        code = declared_language(doc.meta.get("language"))
+        if code is None or code == self.language or self._spacy_for(code) is None:
+            return self.language
+        return code
+
     def pipe(self, docs: Iterable[Document], *, batch_size: int = 256) -> Iterator[Document]:
         """Tokenize a stream of documents lazily, yielding each as soon as it is done."""
-        tokenizer = self._tokenizer()
+        if self.backend != "spacy":
+            yield from self._tokenize(docs, self._tokenizer(), batch_size)
+            return
+        for language, run in groupby(docs, key=self._rules_for):
+            tokenizer = (
+                self._tokenizer() if language == self.language else self._spacy_for(language)
+            )
+            yield from self._tokenize(run, tokenizer, batch_size)
+
+    def _tokenize(
+        self, docs: Iterable[Document], tokenizer: Any, batch_size: int
+    ) -> Iterator[Document]:
         exact = self.backend == "spacy"
         pending: deque[Document] = deque()
         for starts, ends in tokenizer(_working_texts(docs, pending), batch_size):

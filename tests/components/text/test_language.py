@@ -90,6 +90,18 @@ def test_other_languages_get_no_english_annotations_and_are_counted(feed_run):
     assert "skipped_languages" not in rows["sentences"]
 
 
+def test_other_languages_are_tokenized_with_their_own_rules(feed_run):
+    _, docs = feed_run
+    words = {
+        code: {t for d in docs if d.meta["language"] == code for t in d.tokens.text}
+        for code in ("en", "de", "pt")
+    }
+    # English rules would make "Im" into "I" + "m" and cut words at hyphens
+    assert {"Im", "Zeiss-Großplanatariums", "Cochlea-Implantat"} <= words["de"]
+    assert {"quarta-feira", "ex-embaixador"} <= words["pt"]
+    assert {"'s", "n't"} <= words["en"]  # English items keep the English rules
+
+
 def test_english_items_still_get_entities_and_coreference(feed_run):
     _, docs = feed_run
     english = [doc for doc in docs if doc.meta["language"] == "en"]
