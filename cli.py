@@ -127,6 +127,8 @@ def run(
     if not quiet:
         _print_summary(manifest)
     skipped = f" + skipped_seen {counts['skipped_seen']}" if "skipped_seen" in counts else ""
+    if "updated" in counts:
+        skipped = f" + updated {counts['updated']}" + skipped
     url = manifest.get("output_url")
     where = f"{url} (staged in {result.run_dir})" if url else str(result.run_dir)
     summary = (
@@ -193,13 +195,12 @@ def _print_summary(manifest: dict[str, Any]) -> None:
         table.add_column(column, justify="left" if column == "stage" else "right")
     for row in manifest["stages"]:
         seconds = row.get("seconds")
-        table.add_row(
-            row["name"],
-            str(row["in"]),
-            str(row["out"]),
-            str(row["quarantined"]),
-            "" if seconds is None else f"{seconds:.2f}",
-        )
+        fused = row.get("fused") or [row["name"]]
+        if fused[0] != row["name"]:
+            shown = f"(in {fused[0]})"  # one fused spaCy pass: its time is shown once
+        else:
+            shown = "" if seconds is None else f"{seconds:.2f}"
+        table.add_row(row["name"], str(row["in"]), str(row["out"]), str(row["quarantined"]), shown)
     console = Console(stderr=True)
     console.print(table)
     console.print(_timings_line(timings))

@@ -21,6 +21,7 @@ from typing import Any
 from .document import Document
 
 __all__ = [
+    "LANGUAGE_MODULES",
     "DETECT_CHARS",
     "MIN_CONFIDENCE",
     "SKIPPED_KEY",
@@ -32,6 +33,7 @@ __all__ = [
     "skipped_languages",
 ]
 
+LANGUAGE_MODULES = ("py3langid",)  # imported by detection; process pools preload them
 DETECT_CHARS = 2000  # the start of a text decides its language; longer texts cost time only
 MIN_CONFIDENCE = 0.7  # below this (short, mixed or odd texts) the language stays unknown
 _CODE_RE = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*\s*$")

@@ -90,7 +90,8 @@ def stage_table(
 ) -> list[dict[str, Any]]:
     """The manifest's per-stage rows (read first): in, out, quarantined, seconds, and
     `skipped_languages` ({"de": 12}) for stages that passed documents through unannotated
-    because of their language."""
+    because of their language. Stages fused into one pass have `fused` (their names) and
+    the pass's seconds on the first of them only."""
     read = {"name": "read", "in": 0, "out": 0, "quarantined": 0}
     table: list[dict[str, Any]] = [
         {
@@ -114,6 +115,9 @@ def stage_table(
             row["in"] += stat["in"]
             row["out"] += stat["out"]
             row["quarantined"] += stat["quarantined"]
+            fused = stat.get("fused")
+            if fused:  # one spaCy pass ran these stages: its time is on the first one's row
+                row["fused"] = fused
             for language, count in stat.get("skipped_languages", {}).items():
                 skipped = row.setdefault("skipped_languages", {})
                 skipped[language] = skipped.get(language, 0) + count

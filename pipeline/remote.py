@@ -34,7 +34,7 @@ from typing import Any
 import orjson
 
 from .document import Document
-from .files import atomic_write, sha256_file
+from .files import atomic_write, file_mode, sha256_file
 from .ledger import Ledger
 from .paths import inside, is_safe_relative
 from .shard_files import read_shard
@@ -204,6 +204,7 @@ class RemoteRun:
         """Copy one remote file to `target` (temp file + rename); return its index entry."""
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.fchmod(fd, file_mode())  # the process umask, not mkstemp's 0600
         digest = hashlib.sha256()
         try:
             with os.fdopen(fd, "wb") as sink, self.filesystem.open(self._remote_path(rel)) as src:

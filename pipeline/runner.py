@@ -36,6 +36,7 @@ from .files import atomic_write, remove_stale_temps
 from .incremental import LedgerShards
 from .indexed import IndexedShards
 from .interfaces import Executor
+from .language import LANGUAGE_MODULES
 from .learners import fit_learners
 from .manifest import (
     MANIFEST_VERSION,
@@ -58,6 +59,7 @@ from .run_types import (
 )
 from .settings import RunSettings
 from .shards import ReadTimer, ShardResult
+from .stage_cache import apply_cache_keep
 from .tasks import fit_tasks
 from .urls import is_url, local_path, remote_filesystem
 from .workers import preload_modules
@@ -182,14 +184,20 @@ class Run:
         try:
             remote = self._pull()
             source = self._prepare()
-            with (
-                ExitStack() as executor_scope
-            ):  # the shards' executor, kept for represent and tasks
+            # the shards' executor stays open for represent and tasks
+            with ExitStack() as executor_scope:
                 executor = self._read_and_process(source, executor_scope)
                 self._check_not_empty()
                 self._represent(executor)
                 self._tasks()
             self._close_manifest(stopped=source.stopped)
+            if not source.stopped:  # a stopped run keeps its cache entries for the resume
+                apply_cache_keep(
+                    self.run_dir,
+                    self.manifest["shards"],
+                    self.settings.stages,
+                    self.settings.execution.cache_keep,
+                )
             self._report()
             self._publish(remote)
         except BaseException as exc:
@@ -283,7 +291,9 @@ class Run:
     def _process_shards(self, source: ShardSource, executor_scope: ExitStack) -> Executor:
         """Read the corpus shard by shard and process each on the executor, recording results."""
         stages = [build_stage(spec.name, spec.params) for spec in self.settings.stages]
-        executor = executor_for(self.settings.execution, preload=preload_modules(stages))
+        # every shard detects its documents' language (pipeline.language) before the stages
+        preload = sorted({*preload_modules(stages), *LANGUAGE_MODULES})
+        executor = executor_for(self.settings.execution, preload=preload)
         self.progress.start(source.expected_total())
         finished = False
         try:

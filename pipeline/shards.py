@@ -357,7 +357,7 @@ def process_shard(task: ShardTask) -> ShardResult:
         n_in = len(docs)
         docs, failed = run_stage(step.stage, docs, task.batch_size)
         quarantined.extend(failed)
-        seconds = (time.perf_counter() - t0) / len(step.indices)
+        elapsed = time.perf_counter() - t0
         for position, k in enumerate(step.indices):
             first = position == 0
             stat = {
@@ -365,7 +365,7 @@ def process_shard(task: ShardTask) -> ShardResult:
                 "in": n_in if first else len(docs),
                 "out": len(docs),
                 "quarantined": len(failed) if first else 0,
-                "seconds": seconds,
+                "seconds": elapsed if first else 0.0,  # a fused step's time, counted once
             }
             if len(step.indices) > 1:
                 stat["fused"] = [names[i] for i in step.indices]

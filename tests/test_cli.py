@@ -351,3 +351,16 @@ def test_evaluate_embeddings_on_a_numpy_file_is_one_clear_line(tmp_path):
     assert "Traceback" not in result.stderr and "codec" not in result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert "not word vectors" in line and "word2vec" in line
+
+
+def test_the_summary_shows_a_fused_spacy_pass_once(tmp_path):
+    stages = [{"tokenize": {}}, {"pos": {}}, {"lemmatize": {}}, {"ner": {}}]
+    config = write_config(
+        tmp_path / "c.yaml", {"reader": "lee-news", "limit": 20}, tmp_path / "run", stages
+    )
+    result = nlp("run", str(config))
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if "lemmatize" in line or "ner " in line]
+    assert len(lines) == 2 and all("(in pos)" in line for line in lines), result.stderr
+    pos_line = next(line for line in result.stderr.splitlines() if " pos " in line)
+    assert "(in pos)" not in pos_line and any(ch.isdigit() for ch in pos_line.split()[-2])

@@ -191,3 +191,12 @@ def test_stale_temp_folders_of_an_interrupted_fit_are_removed(tmp_path):
     (tmp_path / "documents" / ".shard-00000.parquet.x1.tmp").write_bytes(b"half")
     assert remove_stale_temps(tmp_path) == 2
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["documents"]
+
+
+def test_a_run_with_cache_keep_current_leaves_only_its_own_chains(tmp_path):
+    run(lee_config(tmp_path, [{"tokenize": {}}]))  # entries a later config no longer uses
+    config = lee_config(tmp_path, [{"tokenize": {"backend": "regex"}}], cache_keep="current")
+    second = run(config)
+    stages = RunSettings.from_config(config).stages
+    kept = cache_entries(second.run_dir)
+    assert kept and kept == current_fingerprints(second.manifest["shards"], stages)

@@ -132,6 +132,13 @@ def test_nlp_run_with_pos_and_ner_on_the_processes_executor(tmp_path):
     assert result.counts == {"in": 60, "out": 60, "quarantined": 0}
     for shard in result.manifest["shards"]:
         assert [s.get("fused") for s in shard["stages"][-2:]] == [["pos", "ner"]] * 2
+        assert shard["stages"][-2]["seconds"] > 0 and shard["stages"][-1]["seconds"] == 0
+    # the fused pass's time is reported once, on its first stage's row
+    rows = {row["name"]: row for row in result.manifest["stages"]}
+    assert rows["pos"]["fused"] == rows["ner"]["fused"] == ["pos", "ner"]
+    assert rows["pos"]["seconds"] > 0 and rows["ner"]["seconds"] == 0
+    timings = result.manifest["timings"]["stage_seconds"]
+    assert timings["ner"] == 0 and timings["pos"] == rows["pos"]["seconds"]
     docs = list(read_documents(result.run_dir))
     assert len(docs) == 60
     # the workers' output is what the same stages give in this process
