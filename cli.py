@@ -37,6 +37,18 @@ def _fail(message: str, code: int) -> typer.Exit:
     return _err(message, code)
 
 
+def _load_code(paths: list[Path] | None) -> None:
+    """Import `--code` files of components (and have worker processes import them too)."""
+    if not paths:
+        return
+    from pipeline.registry import CodeError, load_code
+
+    try:
+        load_code(paths)
+    except CodeError as exc:
+        raise _err(str(exc), EXIT_CONFIG) from None
+
+
 def _resolve(config: Path | None, overrides: list[str]) -> dict[str, Any]:
     from pipeline.config import DEFAULT_CONFIG, apply_overrides, load_config, resolve_config
 
@@ -69,6 +81,12 @@ def run(
             help="Also write every error, warning and the run summary to this file, with times."
         ),
     ] = None,
+    code: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--code", help="A Python file of @register'ed components to import (repeatable)."
+        ),
+    ] = None,
 ) -> None:
     """Run a pipeline over a corpus and write the run folder (documents, manifest, quarantine).
 
@@ -85,6 +103,7 @@ def run(
     from pipeline.stage import StageError
 
     _setup_logging(quiet, log_file)
+    _load_code(code)
     overrides = list(set_ or [])
     if executor is not None:
         overrides.append(f"execution.executor={executor}")
@@ -213,6 +232,12 @@ def validate(
         list[str] | None, typer.Option("--set", help="Override a key: KEY.PATH=VALUE.")
     ] = None,
     show: Annotated[bool, typer.Option(help="Print the fully resolved config.")] = False,
+    code: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--code", help="A Python file of @register'ed components to import (repeatable)."
+        ),
+    ] = None,
 ) -> None:
     """Check a config without running it; with --show, print it fully resolved.
 
@@ -227,6 +252,8 @@ def validate(
     )
     from pipeline.runner import check_corpus_path
     from pipeline.settings import RunSettings
+
+    _load_code(code)
 
     try:
         raw = apply_overrides(load_config(config), list(set_ or []))

@@ -13,16 +13,24 @@ that runs only text stages never imports the learners' libraries (scikit-learn).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.util
 import inspect
 import logging
-from collections.abc import Callable, Mapping
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, TypeVar
 
 from .hints import did_you_mean
 
 __all__ = [
+    "CODE_ENV",
+    "CodeError",
+    "load_code",
     "ENTRY_POINT_GROUP",
     "KINDS",
     "RegistryError",
@@ -37,6 +45,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "nlp_pipeline.components"
+CODE_ENV = "NLP_PIPELINE_CODE"  # local files of components, for worker processes to import
 KINDS = ("stage", "reader", "represent", "task", "evaluator")
 
 _REGISTRY: dict[str, dict[str, type]] = {kind: {} for kind in KINDS}
@@ -90,16 +99,62 @@ def _qualname(cls: type) -> str:
 
 
 def load_plugins() -> None:
-    """Import every module named in the `nlp_pipeline.components` entry-point group (once)."""
+    """Import every module named in the `nlp_pipeline.components` entry-point group (once),
+    and the local files of components named in `NLP_PIPELINE_CODE` (see `load_code`)."""
     global _plugins_loaded
-    if _plugins_loaded:
+    if not _plugins_loaded:
+        _plugins_loaded = True
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                ep.load()
+            except ImportError as exc:  # a broken plugin must not take the engine down
+                logger.warning(
+                    "could not load components from %s (%s): %s", ep.name, ep.value, exc
+                )
+    for path in os.environ.get(CODE_ENV, "").split(os.pathsep):
+        if path:
+            _import_code(Path(path))
+
+
+def load_code(paths: Iterable[str | Path]) -> None:
+    """Import local Python files that register components (`nlp run --code my_components.py`,
+    as spaCy's `--code`), so a plug-in needs no package for a first try.
+
+    The files are also named in the environment variable `NLP_PIPELINE_CODE`, which worker
+    processes (process pools, a local Dask cluster) inherit and import in `load_plugins`.
+    Raises `CodeError` (one line) for a missing file or one that fails to import.
+    """
+    resolved = [Path(path).expanduser().resolve() for path in paths]
+    for path in resolved:
+        _import_code(path)
+    known = [p for p in os.environ.get(CODE_ENV, "").split(os.pathsep) if p]
+    os.environ[CODE_ENV] = os.pathsep.join(dict.fromkeys([*known, *map(str, resolved)]))
+
+
+class CodeError(RuntimeError):
+    """A `--code` file is missing or cannot be imported; the message is one line."""
+
+
+_CODE_LOADED: set[Path] = set()
+
+
+def _import_code(path: Path) -> None:
+    if path in _CODE_LOADED:
         return
-    _plugins_loaded = True
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            ep.load()
-        except ImportError as exc:  # a broken plugin must not take the engine down
-            logger.warning("could not load components from %s (%s): %s", ep.name, ep.value, exc)
+    if not path.is_file():
+        raise CodeError(f"--code {path}: no such file")
+    name = "nlp_pipeline_code_" + hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise CodeError(f"--code {path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001 - the user's file: say what broke, in one line
+        del sys.modules[name]
+        raise CodeError(f"--code {path}: {type(exc).__name__}: {exc}") from None
+    _CODE_LOADED.add(path)
 
 
 def lookup(kind: str, name: str) -> type:

@@ -364,3 +364,53 @@ def test_the_summary_shows_a_fused_spacy_pass_once(tmp_path):
     assert len(lines) == 2 and all("(in pos)" in line for line in lines), result.stderr
     pos_line = next(line for line in result.stderr.splitlines() if " pos " in line)
     assert "(in pos)" not in pos_line and any(ch.isdigit() for ch in pos_line.split()[-2])
+
+
+SHOUT_CODE = '''
+from pipeline import Stage, register
+
+
+@register("stage", "shout")
+class Shout(Stage):
+    """Upper-case every token's norm."""
+
+    def __init__(self, *, exclaim: bool = False):
+        self.exclaim = exclaim
+
+    def process(self, doc):
+        doc.tokens.norm = [t.upper() + ("!" if self.exclaim else "") for t in doc.tokens.text]
+        return doc
+'''
+
+
+def test_code_registers_a_local_file_of_components_for_the_run_and_its_workers(tmp_path):
+    (tmp_path / "my_components.py").write_text(SHOUT_CODE)
+    stages = [{"tokenize": {"backend": "regex"}}, {"shout": {"exclaim": True}}]
+    config = write_config(
+        tmp_path / "c.yaml",
+        {"reader": "lee-news", "limit": 40},
+        tmp_path / "run",
+        stages,
+        executor="processes",
+        workers=2,
+        shard_size=10,
+    )
+    unknown = nlp("validate", str(config))
+    assert unknown.returncode == 2 and "unknown stage 'shout'" in unknown.stderr
+    assert nlp("validate", str(config), "--code", "my_components.py", cwd=tmp_path).returncode == 0
+    ran = nlp("run", "--quiet", str(config), "--code", "my_components.py", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    from pipeline.store import read_documents
+
+    docs = list(read_documents(tmp_path / "run"))
+    assert len(docs) == 40
+    assert all(
+        norm == text.upper() + "!"
+        for d in docs
+        for text, norm in zip(d.tokens.text, d.tokens.norm, strict=True)
+    )
+    missing = nlp("run", str(config), "--code", "nowhere.py", cwd=tmp_path)
+    assert (
+        missing.returncode == 2 and "--code" in missing.stderr and "no such file" in missing.stderr
+    )
+    assert "Traceback" not in missing.stderr
