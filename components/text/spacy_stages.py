@@ -48,6 +48,9 @@ __all__ = [
     "spacy_doc_for",
 ]
 
+CHUNK_CHARS = 100_000  # longest piece of a document the spaCy pipeline sees at once
+BATCH_CHARS = 200_000  # about this many characters per nlp.pipe batch
+
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _SENTENCE_END = frozenset(".!?")
 
@@ -248,16 +251,33 @@ class SpacyStep(Stage):
                     stage.write(entry.doc, entry.pieces)
             return entry.doc
 
-        for sdoc in nlp.pipe(feed(), batch_size=batch_size, disable=disable):
-            while pending[0].done:
-                yield finish(pending.popleft())
-            entry = pending[0]
-            offset = entry.offsets[len(entry.pieces)]
-            entry.pieces.append(Piece(offset, sdoc, tuple(sdoc.ents) if keep_ents else ()))
-            if entry.done:
-                yield finish(pending.popleft())
+        for group in _bounded_batches(feed(), batch_size):
+            for sdoc in nlp.pipe(group, batch_size=len(group), disable=disable):
+                while pending[0].done:
+                    yield finish(pending.popleft())
+                entry = pending[0]
+                offset = entry.offsets[len(entry.pieces)]
+                entry.pieces.append(Piece(offset, sdoc, tuple(sdoc.ents) if keep_ents else ()))
+                if entry.done:
+                    yield finish(pending.popleft())
         while pending:
             yield finish(pending.popleft())
+
+
+def _bounded_batches(sdocs: Iterable[Any], batch_size: int) -> Iterator[list[Any]]:
+    """Group spaCy docs into batches of at most `batch_size` docs and about `BATCH_CHARS`
+    characters: the parser's and tagger's memory grows with the batch's length, so a long
+    document's pieces go through a few at a time rather than all in one batch."""
+    group: list[Any] = []
+    chars = 0
+    for sdoc in sdocs:
+        group.append(sdoc)
+        chars += len(sdoc.text)
+        if len(group) >= batch_size or chars >= BATCH_CHARS:
+            yield group
+            group, chars = [], 0
+    if group:
+        yield group
 
 
 class _Pending:
@@ -289,8 +309,8 @@ def spacy_doc_for(doc: Document, nlp: Any) -> list[tuple[int, Any]]:
     When our tokens are exactly spaCy's tokens of the working text, the doc comes from
     `nlp.tokenizer` (so tokenizer exceptions set their norms, as in `nlp(text)`); else it
     is built from our token forms. Each paragraph (`paragraph_starts`) is a doc of its
-    own, and texts longer than `nlp.max_length` become sentence-aligned chunks
-    (`chunk_ranges`). Sentence starts from `doc.sentences` are set on the docs
+    own, and texts longer than `CHUNK_CHARS` (or `nlp.max_length`, when smaller) become
+    sentence-aligned chunks (`chunk_ranges`), so memory depends on the chunk, not the document. Sentence starts from `doc.sentences` are set on the docs
     (`is_sent_start`), so the parser keeps them. A document without tokens gives `[]`.
     """
     from spacy.tokens import Doc
@@ -312,8 +332,9 @@ def spacy_doc_for(doc: Document, nlp: Any) -> list[tuple[int, Any]]:
         sdoc = Doc(nlp.vocab, words=forms, spaces=spaces)
     n = len(sdoc)
     cuts = set(paragraph_starts(doc))
-    if len(sdoc.text) > nlp.max_length:
-        cuts.update(a for a, _ in chunk_ranges(doc, sdoc, nlp.max_length))
+    limit = min(nlp.max_length, CHUNK_CHARS)
+    if len(sdoc.text) > limit:
+        cuts.update(a for a, _ in chunk_ranges(doc, sdoc, limit))
     bounds = sorted(cuts - {0, n})
     ranges = list(zip([0, *bounds], [*bounds, n], strict=True))
     pieces = [(a, sdoc if (a, b) == (0, n) else sdoc[a:b].as_doc()) for a, b in ranges]
