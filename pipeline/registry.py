@@ -108,9 +108,7 @@ def load_plugins() -> None:
             try:
                 ep.load()
             except ImportError as exc:  # a broken plugin must not take the engine down
-                logger.warning(
-                    "could not load components from %s (%s): %s", ep.name, ep.value, exc
-                )
+                logger.warning("could not load components from %s (%s): %s", ep.name, ep.value, exc)
     for path in os.environ.get(CODE_ENV, "").split(os.pathsep):
         if path:
             _import_code(Path(path))

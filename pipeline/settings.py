@@ -9,7 +9,8 @@ the whole config). `output.dir` is classified as local or remote here, once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from .paths import output_folder
 from .urls import remote_filesystem
 
 __all__ = [
+    "stage_fingerprints",
     "CorpusSpec",
     "ExecutionSpec",
     "OutputSpec",
@@ -159,3 +161,16 @@ class RunSettings:
             output=OutputSpec.locate(config["output"]),
             config=dict(config),
         )
+
+
+def stage_fingerprints(input_hash: str, stages: Iterable[StageSpec]) -> list[str]:
+    """Chain fingerprints: each stage's = hash(previous, name, resolved params, version)."""
+    fingerprints = []
+    previous = input_hash
+    for spec in stages:
+        blob = orjson.dumps(
+            [previous, spec.name, spec.params, spec.version], option=orjson.OPT_SORT_KEYS
+        )
+        previous = hashlib.sha256(blob).hexdigest()
+        fingerprints.append(previous)
+    return fingerprints

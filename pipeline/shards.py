@@ -27,7 +27,7 @@ from .files import atomic_write
 from .language import set_languages, skipped_languages
 from .pipeline import build_stage
 from .plan import Step, plan_stages
-from .settings import RunSettings, StageSpec
+from .settings import RunSettings, StageSpec, stage_fingerprints
 from .shard_files import DatasetPart, shard_name, write_documents, write_parts
 from .stage import Stage, StageError
 from .stage_cache import CacheStore
@@ -163,19 +163,6 @@ class ReadTimer:
     """Seconds the main process spent reading and checking the corpus."""
 
     read_seconds: float = 0.0
-
-
-def stage_fingerprints(input_hash: str, stages: Iterable[StageSpec]) -> list[str]:
-    """Chain fingerprints: each stage's = hash(previous, name, resolved params, version)."""
-    fingerprints = []
-    previous = input_hash
-    for spec in stages:
-        blob = orjson.dumps(
-            [previous, spec.name, spec.params, spec.version], option=orjson.OPT_SORT_KEYS
-        )
-        previous = hashlib.sha256(blob).hexdigest()
-        fingerprints.append(previous)
-    return fingerprints
 
 
 def check_item(

@@ -21,7 +21,7 @@ import orjson
 
 from .document import Document
 from .files import atomic_write
-from .settings import StageSpec
+from .settings import StageSpec, stage_fingerprints
 
 __all__ = ["CacheStore", "PrunedCache", "apply_cache_keep", "current_fingerprints", "prune_cache"]
 
@@ -87,7 +87,6 @@ def current_fingerprints(
     shards: Iterable[Mapping[str, Any]], stages: Iterable[StageSpec]
 ) -> set[str]:
     """The fingerprint of every stage prefix of every shard in a manifest's `shards` list."""
-    from .shards import stage_fingerprints  # pipeline.shards imports this module
 
     stages = tuple(stages)
     keep: set[str] = set()
