@@ -54,6 +54,18 @@ def check_encoding(encoding: str) -> None:
         ) from None
 
 
+def encoding_problems(encoding: str) -> list[str]:
+    """`check_params` lines for an `encoding` parameter: none, or why it is refused."""
+    try:
+        check_encoding(encoding)
+    except ValueError:
+        return [
+            f"encoding: {encoding!r} is not a known encoding "
+            "(e.g. utf-8, latin-1, cp1252, or auto to detect it)"
+        ]
+    return []
+
+
 def resolve_encoding(encoding: str, sample: bytes) -> str | None:
     """The codec to decode a file with: `encoding`, or for "auto" a guess from its first bytes.
 

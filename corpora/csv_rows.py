@@ -12,7 +12,14 @@ from pipeline.hints import did_you_mean
 from pipeline.registry import register
 
 from ._corpus_file import CorpusFile
-from ._decoding import TextLine, check_encoding, detection_sample, iter_lines, sniff_text
+from ._decoding import (
+    TextLine,
+    check_encoding,
+    detection_sample,
+    encoding_problems,
+    iter_lines,
+    sniff_text,
+)
 from ._duplicates import FirstOccurrences
 from ._files import open_binary
 from .file_reader import FileReader
@@ -69,14 +76,7 @@ class CsvReader(FileReader):
     @classmethod
     def check_params(cls, params: Mapping[str, Any]) -> list[str]:
         """What `prepare()` would refuse: an unknown `encoding`, a `delimiter` not one character."""
-        problems: list[str] = []
-        try:
-            check_encoding(params["encoding"])
-        except ValueError:
-            problems.append(
-                f"encoding: {params['encoding']!r} is not a known encoding "
-                "(e.g. utf-8, latin-1, cp1252, or auto to detect it)"
-            )
+        problems = encoding_problems(params["encoding"])
         if len(params["delimiter"]) != 1:
             problems.append(
                 f"delimiter: {params['delimiter']!r} is invalid: must be a single character "

@@ -25,6 +25,7 @@ from ._decoding import (
     bom_encoding,
     check_encoding,
     decode_error_reason,
+    encoding_problems,
     is_wide,
     resolve_encoding,
 )
@@ -68,15 +69,7 @@ class HtmlReader(FileReader):
     @classmethod
     def check_params(cls, params: Mapping[str, Any]) -> list[str]:
         """What `prepare()` would refuse: an unknown `encoding`."""
-        problems: list[str] = []
-        try:
-            check_encoding(params["encoding"])
-        except ValueError:
-            problems.append(
-                f"encoding: {params['encoding']!r} is not a known encoding "
-                "(e.g. utf-8, latin-1, cp1252, or auto to detect it)"
-            )
-        return problems
+        return encoding_problems(params["encoding"])
 
     def prepare(self) -> None:
         """Check `encoding`."""
