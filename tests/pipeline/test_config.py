@@ -146,6 +146,10 @@ def test_bad_yaml_syntax_names_the_line(tmp_path):
             {"stages": [{"tokenize": {}}, {"pos": {"model": "no_such_model"}}]},
             "stages[1].pos.model: spaCy model 'no_such_model' is not installed; install it",
         ),
+        (
+            {"stages": [{"tokenize": {}}, {"coref": {"model": "no_such_model"}}]},
+            "stages[1].coref.model: spaCy model 'no_such_model' is not installed; install it",
+        ),
     ],
 )
 def test_what_a_run_would_refuse_is_a_config_error(change, expected):

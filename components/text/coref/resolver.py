@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import islice
@@ -23,9 +23,10 @@ from pydantic import Field
 from pipeline.document import Document, Span
 from pipeline.language import document_language, mark_skipped
 from pipeline.registry import register
-from pipeline.stage import Stage
+from pipeline.stage import Stage, StageError
 
 from ..sentence_rules import PARAGRAPH_RE
+from ..spacy_models import resolve_model_name
 from ..spacy_stages import paragraph_starts
 from .mentions import Detection, Mention, detect_mentions
 from .sieves import SIEVES, SieveName, run_sieves
@@ -288,6 +289,15 @@ class Coref(Stage):
         self.sieves = sieves
         self.max_sentence_distance = max_sentence_distance
         self.resolve_text = resolve_text
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> list[str]:
+        """A spaCy `model` that is not installed (looked up as a package, never loaded)."""
+        try:
+            resolve_model_name(params.get("model"))
+        except StageError as exc:
+            return [f"model: {exc}"]
+        return []
 
     def imports(self) -> tuple[str, ...]:
         """spaCy: mentions are found on its parse."""
