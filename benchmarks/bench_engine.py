@@ -55,11 +55,22 @@ def bench_tokenize() -> None:
         ):
             pass
 
-    t_spacy = best_of(bare_spacy)
-    t_ours = best_of(ours)
-    print(f"tokenize  spaCy tokenizer.pipe     {words / t_spacy:12,.0f} words/s")
+    # alternating rounds (bare, ours, bare, ours, ...), so that load from other processes hits
+    # both alike; the ratio of each round, then their median and range
+    ratios, spacy_times, our_times = [], [], []
+    for _ in range(5):
+        t_spacy = best_of(bare_spacy, repeat=1)
+        t_ours = best_of(ours, repeat=1)
+        spacy_times.append(t_spacy)
+        our_times.append(t_ours)
+        ratios.append(t_spacy / t_ours)
+    ratios.sort()
+    t_spacy, t_ours = min(spacy_times), min(our_times)
+    print(f"tokenize  spaCy tokenizer.pipe     {words / t_spacy:12,.0f} words/s (best round)")
     print(
-        f"tokenize  nlp-pipeline Tokenize()  {words / t_ours:12,.0f} words/s   ratio vs spaCy {t_spacy / t_ours:.2f} (target >= 0.9)"
+        f"tokenize  nlp-pipeline Tokenize()  {words / t_ours:12,.0f} words/s (best round)   "
+        f"ratio vs spaCy: median {ratios[2]:.2f} of 5 alternating rounds "
+        f"(range {ratios[0]:.2f}-{ratios[-1]:.2f}; target >= 0.9; {load()})"
     )
     try:
         import nltk
