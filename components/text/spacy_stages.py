@@ -34,7 +34,7 @@ from pipeline.language import document_language, mark_skipped
 from pipeline.stage import Stage, StageError
 
 from .sentence_rules import PARAGRAPH_RE
-from .spacy_models import load_model, resolve_model_name
+from .spacy_models import load_model, model_problems, resolve_model_name
 
 __all__ = [
     "Piece",
@@ -103,11 +103,7 @@ class SpacyStage(Stage):
         """A spaCy `model` that is not installed (looked up as a package, never loaded)."""
         if not cls(**params).uses_spacy():
             return []
-        try:
-            resolve_model_name(params.get("model"))
-        except StageError as exc:
-            return [f"model: {exc}"]
-        return []
+        return model_problems(params.get("model"))
 
     def imports(self) -> tuple[str, ...]:
         """spaCy (which imports thinc and torch): about 2 s in a new process."""

@@ -23,10 +23,10 @@ from pydantic import Field
 from pipeline.document import Document, Span
 from pipeline.language import document_language, mark_skipped
 from pipeline.registry import register
-from pipeline.stage import Stage, StageError
+from pipeline.stage import Stage
 
 from ..sentence_rules import PARAGRAPH_RE
-from ..spacy_models import resolve_model_name
+from ..spacy_models import model_problems
 from ..spacy_stages import paragraph_starts
 from .mentions import Detection, Mention, detect_mentions
 from .sieves import SIEVES, SieveName, run_sieves
@@ -293,11 +293,7 @@ class Coref(Stage):
     @classmethod
     def check_params(cls, params: Mapping[str, Any]) -> list[str]:
         """A spaCy `model` that is not installed (looked up as a package, never loaded)."""
-        try:
-            resolve_model_name(params.get("model"))
-        except StageError as exc:
-            return [f"model: {exc}"]
-        return []
+        return model_problems(params.get("model"))
 
     def imports(self) -> tuple[str, ...]:
         """spaCy: mentions are found on its parse."""
