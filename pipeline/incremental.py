@@ -58,6 +58,13 @@ __all__ = ["LedgerShards", "item_key"]
 logger = logging.getLogger(__name__)
 
 
+def _is_edit(seen: tuple[str, str | None, str | None], content: str | None) -> bool:
+    """Whether a document with this content hash is an edited version of the committed one
+    the ledger knows by its key (`seen`: kind, content hash, first published date)."""
+    kind, known, _ = seen
+    return kind == "doc" and known is not None and content is not None and content != known
+
+
 def _text_or_none(value: object) -> str | None:
     return None if value is None else str(value)
 
@@ -137,7 +144,8 @@ class _Intake:
                     self.extra_sources[(key, source)] = None
                 continue
             seen = self.ledger.seen_item(key)
-            if seen is not None and not self._edited(item, seen):
+            content = content_hash(item) if isinstance(item, Document) else None
+            if seen is not None and not _is_edit(seen, content):
                 self.counts["seen_earlier_runs"] += 1
                 if seen[0] == "doc" and source and not self.ledger.has_source(key, source):
                     self.extra_sources[(key, source)] = None
@@ -147,7 +155,6 @@ class _Intake:
                 self.keys.append(NewItem(key, is_document=False))
                 yield item
                 continue
-            content = content_hash(item)
             published = item.meta.get("published")
             if seen is None:
                 item.meta["sources"] = [source] if source else []
@@ -162,17 +169,6 @@ class _Intake:
             item.meta["sources"] = earlier + ([source] if source and source not in earlier else [])
             self.keys.append(NewItem(key, True, content, first_published, updated=True))
             yield item
-
-    @staticmethod
-    def _edited(item: Document | Rejected, seen: tuple[str, str | None, str | None]) -> bool:
-        """Whether `item` is an edited version of the document the ledger knows by its key."""
-        kind, content, _ = seen
-        return (
-            kind == "doc"
-            and content is not None
-            and isinstance(item, Document)
-            and content_hash(item) != content
-        )
 
 
 class LedgerShards:

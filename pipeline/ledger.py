@@ -161,11 +161,6 @@ class Ledger:
 
     # -- what was seen -------------------------------------------------------------------------
 
-    def seen_kind(self, key: str) -> str | None:
-        """`'doc'` or `'quarantined'` when `key` was committed by a run, else None."""
-        row = self._query("SELECT kind FROM seen WHERE key = ?", (key,))
-        return row[0][0] if row else None
-
     def seen_item(self, key: str) -> tuple[str, str | None, str | None] | None:
         """`(kind, content hash, first published date)` of a committed key, else None."""
         row = self._query("SELECT kind, content, published FROM seen WHERE key = ?", (key,))

@@ -22,6 +22,18 @@ def lee_texts() -> list[str]:
 
 
 @pytest.fixture(scope="session")
+def lee_lines_file(tmp_path_factory, lee_texts) -> Path:
+    """The Lee articles 12 times over, one per line with a distinct prefix (3,600 lines): a run
+    over it with the `text` reader in line mode lasts long enough to be killed part way."""
+    path = tmp_path_factory.mktemp("lee-lines") / "corpus.txt"
+    with path.open("w", encoding="utf-8") as fh:
+        for copy in range(12):
+            for i, text in enumerate(lee_texts):
+                fh.write(f"[{copy}-{i}] {text}\n")
+    return path
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The shared real test data folder; tests that need it skip when it is absent."""
     if not SHARED_DATA.is_dir():

@@ -166,12 +166,8 @@ def test_components_lists_stages_with_parameters():
 
 
 @pytest.mark.slow
-def test_sigkill_part_way_then_rerun_finishes_with_every_document_once(tmp_path, lee_texts):
-    corpus = tmp_path / "corpus.txt"
-    with corpus.open("w", encoding="utf-8") as fh:
-        for copy in range(12):
-            for i, text in enumerate(lee_texts):
-                fh.write(f"[{copy}-{i}] {text}\n")
+def test_sigkill_part_way_then_rerun_finishes_with_every_document_once(tmp_path, lee_lines_file):
+    corpus = lee_lines_file
     out = tmp_path / "run"
     config = write_config(
         tmp_path / "c.yaml",

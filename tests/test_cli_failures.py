@@ -158,12 +158,8 @@ def test_run_help_documents_the_exit_codes():
 
 
 @pytest.mark.slow
-def test_sigterm_part_way_leaves_an_interrupted_manifest_and_exits_143(tmp_path, lee_texts):
-    corpus = tmp_path / "corpus.txt"
-    with corpus.open("w", encoding="utf-8") as fh:
-        for copy in range(12):
-            for i, text in enumerate(lee_texts):
-                fh.write(f"[{copy}-{i}] {text}\n")
+def test_sigterm_part_way_leaves_an_interrupted_manifest_and_exits_143(tmp_path, lee_lines_file):
+    corpus = lee_lines_file
     out = tmp_path / "run"
     config = write_config(
         tmp_path / "c.yaml",
