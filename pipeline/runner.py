@@ -255,7 +255,9 @@ class Run:
     def _tasks(self) -> None:
         """Fit and save each task of `tasks:` on the run's documents."""
         if self.settings.tasks:
-            self.manifest["tasks"] = fit_tasks(self.settings.tasks, self.run_dir, self._input_keys)
+            self.manifest["tasks"] = fit_tasks(
+                self.settings.tasks, self.run_dir, self._input_keys, self.settings.config
+            )
 
     def _report(self) -> None:
         """Render the run report from what the tasks wrote: no task writes one yet."""

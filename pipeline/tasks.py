@@ -10,16 +10,21 @@ component, parameters and version are unchanged since it was last fitted is skip
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from . import registry
+from .config import ConfigError
+from .files import atomic_write
 from .interfaces import Task
 from .learners import RunCorpus, fit_fingerprint, is_fitted, mark_fitted
 
-__all__ = ["fit_tasks", "task_component"]
+__all__ = ["PIPELINE_FILE", "fit_tasks", "task_component"]
+
+PIPELINE_FILE = "pipeline.json"  # how the task's documents were made: read by `nlp predict`
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +38,19 @@ def task_component(settings: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def fit_tasks(
-    tasks: Mapping[str, Mapping[str, Any]], run_dir: Path, input_keys: list[str]
+    tasks: Mapping[str, Mapping[str, Any]],
+    run_dir: Path,
+    input_keys: list[str],
+    config: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Fit and save every task of the `tasks:` section; return per-task manifest rows.
 
     `input_keys` identify the run's document files (as for the learners): a task whose
     inputs and settings are unchanged since it was saved is skipped (`reused: true`).
+    `config` is the run's resolved config: its `corpus` and `stages` are written into each
+    task folder as `pipeline.json` (with the task's name, component and parameters), so the
+    saved folder can turn raw text into predictions on its own. A task that refuses its
+    data (`ConfigError`: a missing label key, a single class) leaves no folder behind.
     """
     rows: dict[str, Any] = {}
     corpus = RunCorpus(run_dir)
@@ -55,10 +67,34 @@ def fit_tasks(
         task = cls(**params)
         if not isinstance(task, Task):
             raise TypeError(f"tasks.{name}: {cls.__name__} does not implement the Task protocol")
+        existed = folder.exists()
         folder.mkdir(parents=True, exist_ok=True)
-        task.fit(corpus, folder)
+        atomic_write(folder / PIPELINE_FILE, _pipeline_record(name, component, params, config))
+        try:
+            task.fit(corpus, folder)
+        except ConfigError as exc:
+            if not existed:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise ConfigError(str(exc) if "tasks." in str(exc) else f"tasks.{name}: {exc}") from exc
         task.save(folder)
         mark_fitted(folder, key)
         rows[name] = {**row, "reused": False, "seconds": round(time.perf_counter() - t0, 4)}
         logger.info("fitted task %s (%s) in %.2f s", name, component, rows[name]["seconds"])
     return rows
+
+
+def _pipeline_record(
+    name: str, component: str, params: Mapping[str, Any], config: Mapping[str, Any] | None
+) -> bytes:
+    """`pipeline.json`: the task's identity and how its documents were read and processed."""
+    import orjson
+
+    config = config or {}
+    record = {
+        "name": name,
+        "component": component,
+        "params": dict(params),
+        "stages": list(config.get("stages") or []),
+        "corpus": dict(config.get("corpus") or {}),
+    }
+    return orjson.dumps(record, option=orjson.OPT_INDENT_2, default=str)

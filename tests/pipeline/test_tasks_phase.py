@@ -34,6 +34,10 @@ class MajorityBaseline:
         self.smoothing = smoothing
 
     def fit(self, corpus: Iterable[Document], run_dir: Path) -> MajorityBaseline:
+        (run_dir / "metrics.json").write_bytes(b"{}")  # written before the data is checked
+        missing = sum(self.label not in doc.meta for doc in corpus)
+        if missing:
+            raise ConfigError(f"tasks.baseline.label: {missing} documents lack {self.label!r}")
         counts = Counter(str(doc.meta[self.label]) for doc in corpus)
         self.classes_ = sorted(counts)
         self.majority_ = counts.most_common(1)[0][0]
@@ -131,3 +135,22 @@ def test_a_task_parameter_is_validated_like_any_component(tmp_path, lee_texts):
         ConfigError, match=r"tasks\.baseline\.lable: unknown key; did you mean 'label'"
     ):
         _config(tmp_path, corpus, lable="topic")
+
+
+def test_the_task_folder_records_the_stages_and_reader_it_was_trained_behind(tmp_path, lee_texts):
+    corpus, _ = _labelled_corpus(tmp_path / "lee.jsonl", lee_texts[:20])
+    config = _config(tmp_path, corpus)
+    result = run(config)
+
+    record = orjson.loads((result.run_dir / "tasks" / "baseline" / "pipeline.json").read_bytes())
+    assert record["name"] == "baseline" and record["component"] == "majority-baseline"
+    assert record["params"] == {"label": "label", "smoothing": 0.0}
+    assert record["stages"] == config["stages"]
+    assert record["corpus"]["reader"] == "jsonl" and record["corpus"]["path"] == str(corpus)
+
+
+def test_a_task_that_refuses_its_data_leaves_no_folder_and_names_the_key(tmp_path, lee_texts):
+    corpus, _ = _labelled_corpus(tmp_path / "lee.jsonl", lee_texts[:20])
+    with pytest.raises(ConfigError, match=r"tasks\.baseline\.label: 20 documents lack 'topic'"):
+        run(_config(tmp_path, corpus, label="topic"))
+    assert not (tmp_path / "run" / "tasks" / "baseline").exists()
