@@ -336,20 +336,26 @@ def components(
 def evaluate(
     ctx: typer.Context,
     name: Annotated[
-        str, typer.Argument(help="Evaluator: coref | embeddings | ... (see `nlp components`).")
+        str,
+        typer.Argument(
+            help="A trained task folder, or an evaluator: coref | embeddings | ... (see `nlp components`)."
+        ),
     ],
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the metrics as JSON here.")
     ] = None,
 ) -> None:
-    """Measure quality on real benchmarks: `nlp evaluate coref --gold gap-development.tsv`,
-    `nlp evaluate embeddings vectors.txt`. A bare PATH fills the evaluator's first parameter;
+    """Measure quality: a trained task on labelled data (`nlp evaluate RUN/tasks/NAME
+    test.csv`, read like its training corpus), or a component on real benchmarks
+    (`nlp evaluate coref --gold gap-development.tsv`, `nlp evaluate embeddings vectors.txt`). A bare PATH fills the evaluator's first parameter;
     `--param VALUE` sets any other."""
     import json
 
     from pipeline import registry
     from pipeline.config import ConfigError, component_model, validate_params
 
+    if Path(name).is_dir():
+        return _evaluate_model(Path(name), list(ctx.args), json_out)
     params: dict[str, Any] = {}
     path: str | None = None
     extra = list(ctx.args)
@@ -405,6 +411,141 @@ def _print_metrics(name: str, metrics: dict[str, Any], prefix: str = "") -> None
             typer.echo(f"{label:40s} {value:.4f}")
         else:
             typer.echo(f"{label:40s} {value}")
+
+
+def _open_model(model_dir: Path) -> Any:
+    from pipeline.predict import ModelFolder, ModelFolderError
+
+    try:
+        return ModelFolder.open(model_dir)
+    except ModelFolderError as exc:
+        raise _err(str(exc), EXIT_CONFIG) from None
+
+
+def _model_inputs(
+    model: Any, inputs: list[str], texts: list[str], reader: str | None, set_: list[str]
+) -> Any:
+    """The reader items of `nlp predict`/`nlp evaluate`: each INPUT read with the model's
+    reader settings (or --reader/--set), `-` as one text per line of stdin, then --text."""
+    from pipeline.config import ConfigError
+    from pipeline.predict import check_overrides, text_documents
+
+    try:
+        overrides = check_overrides(set_)
+        specs = [
+            model.corpus_spec(path, reader=reader, overrides=overrides)
+            for path in inputs
+            if path != "-"
+        ]
+    except ConfigError as exc:
+        raise _err(str(exc), EXIT_CONFIG) from None
+
+    def items() -> Any:
+        files = iter(specs)
+        for path in inputs:
+            if path == "-":
+                yield from text_documents((line.rstrip("\n") for line in sys.stdin), prefix="stdin")
+            else:
+                yield from next(files).build_reader()
+        yield from text_documents(texts)
+
+    return items()
+
+
+@app.command()
+def predict(
+    model_dir: Annotated[Path, typer.Argument(help="A trained task folder: RUN/tasks/NAME.")],
+    inputs: Annotated[
+        list[str] | None,
+        typer.Argument(help="Files read like the training corpus; `-` reads one text per line."),
+    ] = None,
+    text: Annotated[
+        list[str] | None, typer.Option("--text", help="A raw text to predict on (repeatable).")
+    ] = None,
+    reader: Annotated[
+        str | None, typer.Option(help="Read INPUT with this reader instead of the model's.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="A reader parameter: KEY=VALUE, e.g. text_column=body."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the JSONL here (default: stdout).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Documents per prediction batch.")] = 256,
+) -> None:
+    """Predict with a trained task on raw files or text: one JSON line per input document,
+    in input order (`{"id", "label", "probabilities"}` for a classifier). A document the
+    reader or the model's stages reject gets `{"id", "quarantined": reason}` instead."""
+    import orjson
+
+    from pipeline.predict import predict_items
+
+    if not inputs and not text:
+        raise _err("nothing to predict on: give INPUT files, `-` for stdin, or --text", EXIT_CONFIG)
+    model = _open_model(model_dir)
+    items = _model_inputs(model, list(inputs or []), list(text or []), reader, list(set_ or []))
+    sink = output.open("wb") if output is not None else sys.stdout.buffer
+    counts = {"documents": 0, "quarantined": 0}
+    try:
+        for line in predict_items(model, items, batch_size=batch_size):
+            counts["documents"] += 1
+            counts["quarantined"] += "quarantined" in line
+            sink.write(orjson.dumps(line) + b"\n")
+    finally:
+        if output is not None:
+            sink.close()
+        else:
+            sink.flush()
+    typer.echo(
+        f"{counts['documents']} documents, {counts['quarantined']} quarantined"
+        + (f"; wrote {output}" if output is not None else ""),
+        err=True,
+    )
+
+
+def _evaluate_model(model_dir: Path, args: list[str], json_out: Path | None) -> None:
+    """`nlp evaluate MODEL_DIR INPUT...`: the saved task's metrics on labelled input."""
+    import json
+
+    from pipeline.predict import annotated_documents
+
+    inputs = [a for a in args if not a.startswith("--")]
+    if not inputs:
+        raise _err(
+            "nlp evaluate MODEL_DIR INPUT: give the labelled file(s) to evaluate on", EXIT_CONFIG
+        )
+    model = _open_model(model_dir)
+    items = _model_inputs(model, inputs, [], None, [])
+    try:
+        metrics = model.task.evaluate(annotated_documents(model, items))
+    except ValueError as exc:
+        raise _err(str(exc), EXIT_CONFIG) from None
+    _print_metrics(model.name, metrics)
+    target = json_out or model_dir / "evaluations" / f"{Path(inputs[0]).stem}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(metrics, indent=2, default=str), encoding="utf-8")
+    typer.echo(f"wrote {target}", err=True)
+
+
+@app.command()
+def serve(
+    model_dir: Annotated[Path, typer.Argument(help="A trained task folder: RUN/tasks/NAME.")],
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server worker processes.")] = 1,
+    max_batch: Annotated[int, typer.Option(help="Most texts in one request (413 beyond).")] = 256,
+    max_bytes: Annotated[
+        int, typer.Option(help="Largest request body in bytes (413 beyond).")
+    ] = 1_000_000,
+) -> None:
+    """Serve a trained task over HTTP: POST /predict {"texts": [...]}, GET /health, GET /model."""
+    _open_model(model_dir)  # a bad folder is one line here, not a traceback in each worker
+    from components.models.serving import serve as serve_model
+
+    serve_model(
+        model_dir, host=host, port=port, workers=workers, max_batch=max_batch, max_bytes=max_bytes
+    )
 
 
 STARTER_CONFIG = """\
