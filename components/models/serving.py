@@ -98,7 +98,7 @@ class PredictRequest(BaseModel):
                 f'(a list of {{"id", "text", "meta"}} objects); got {given or "neither"}'
             )
         if not getattr(self, given[0]):
-            raise ValueError(f'"{given[0]}" is empty: send at least one item')
+            raise ValueError(f"{given[0]} is empty: send at least one item")
         return self
 
     def items(self) -> list[tuple[str | int, str | Document]]:
@@ -193,9 +193,10 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _item(doc_id: str | int, prediction: dict[str, Any]) -> dict[str, Any]:
     """One response slot: our id first, then the prediction (a quarantine record -> `error`)."""
-    if "error" in prediction:
-        return {"id": doc_id, "error": str(prediction["error"])}
-    if "label" not in prediction and "reason" in prediction:  # a stage's quarantine record
+    for key in ("error", "quarantined"):  # `quarantined`: the reason the stages rejected it
+        if key in prediction:
+            return {"id": doc_id, "error": str(prediction[key])}
+    if "label" not in prediction and "reason" in prediction:  # a bare quarantine record
         return {"id": doc_id, "error": str(prediction["reason"])}
     return {"id": doc_id, **{k: v for k, v in prediction.items() if k != "id"}}
 
