@@ -1,0 +1,76 @@
+"""Training plots as PNG files: the learning curve and the per-layer gradient norms."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["plot_gradient_norms", "plot_learning_curve"]
+
+
+def plot_learning_curve(
+    history: Sequence[dict[str, Any]], path: Path, *, monitor: str = "val_loss"
+) -> Path:
+    """Train and validation loss per epoch (left axis) and the monitored metric (right axis),
+    with the best epoch marked; written to `path` (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.plot(epochs, [h["train_loss"] for h in history], "o-", label="train loss")
+    if any(h.get("val_loss") is not None for h in history):
+        ax.plot(epochs, [h.get("val_loss") for h in history], "s-", label="validation loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    handles, labels = ax.get_legend_handles_labels()
+    if not monitor.endswith("loss") and any(h.get(monitor) is not None for h in history):
+        right = ax.twinx()
+        (line,) = right.plot(
+            epochs, [h.get(monitor) for h in history], "^--", color="tab:green", label=monitor
+        )
+        right.set_ylabel(monitor.replace("_", " "))
+        handles.append(line)
+        labels.append(monitor)
+    best = [h["epoch"] for h in history if h.get("best")]
+    if best:
+        handles.append(ax.axvline(best[-1], color="grey", linestyle=":", label="best epoch"))
+        labels.append("best epoch")
+    ax.legend(handles, labels, loc="best")
+    ax.set_title(f"Learning curve (monitored: {monitor})")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def plot_gradient_norms(history: Sequence[dict[str, Any]], path: Path) -> Path:
+    """Mean gradient L2 norm of each layer group per epoch, log scale; written to `path` (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    groups = sorted({g for h in history for g in h.get("grad_norms", {})})
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for group in groups:
+        values = [h.get("grad_norms", {}).get(group) for h in history]
+        ax.plot(epochs, [v if v and v > 0 else float("nan") for v in values], "o-", label=group)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean gradient L2 norm")
+    ax.set_title("Gradient norm per layer group")
+    if groups:
+        ax.legend(loc="best")
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
