@@ -12,6 +12,7 @@ from .file_reader import FileReader
 from .gensim_data import LeeNewsReader, LeeTestReader, PangLeePolarityReader
 from .html_pages import HtmlReader
 from .jsonl import JsonlReader
+from .newsgroups import MiniNewsgroupsReader
 from .text import TextReader
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "JsonlReader",
     "LeeNewsReader",
     "LeeTestReader",
+    "MiniNewsgroupsReader",
     "PangLeePolarityReader",
     "TextReader",
 ]
