@@ -510,13 +510,29 @@ def _evaluate_model(model_dir: Path, args: list[str], json_out: Path | None) -> 
 
     from pipeline.predict import annotated_documents
 
-    inputs = [a for a in args if not a.startswith("--")]
+    inputs: list[str] = []
+    options: dict[str, list[str]] = {"--reader": [], "--set": []}
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        key, eq, value = arg.partition("=")
+        if key in options:
+            if not eq:
+                if not rest:
+                    raise _err(f"{key} needs a value", EXIT_CONFIG)
+                value = rest.pop(0)
+            options[key].append(value)
+        elif arg.startswith("--"):
+            raise _err(f"unknown option {arg!r}; use --reader, --set or --json", EXIT_CONFIG)
+        else:
+            inputs.append(arg)
     if not inputs:
         raise _err(
             "nlp evaluate MODEL_DIR INPUT: give the labelled file(s) to evaluate on", EXIT_CONFIG
         )
     model = _open_model(model_dir)
-    items = _model_inputs(model, inputs, [], None, [])
+    reader = options["--reader"][-1] if options["--reader"] else None
+    items = _model_inputs(model, inputs, [], reader, options["--set"])
     try:
         metrics = model.task.evaluate(annotated_documents(model, items))
     except ValueError as exc:
