@@ -4,8 +4,9 @@ Endpoints:
 
 - `POST /predict` with `{"texts": ["...", ...]}` or `{"documents": [{"id", "text", "meta"}, ...]}`
   answers `{"predictions": [{"id", ...prediction...}, ...]}` in input order; ids default to
-  the position in the request. A document the model's stages reject gets
-  `{"id", "error": reason}` in its slot instead of failing the whole request.
+  the position in the request. An input a run would quarantine (empty, invalid Unicode,
+  over the model's `corpus.max_chars`, or one a stage fails on) gets `{"id", "error":
+  reason}` in its slot instead of failing the whole request.
 - `GET /health` -> `{"status": "ok", "model": name}`; `GET /model` -> the model's card.
 
 Status codes: every *size* limit answers 413 (body over `max_bytes`, judged on
@@ -36,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipeline.document import Document
+from pipeline.shards import check_item
 from pipeline.stage import StageError
 
 __all__ = [
@@ -45,6 +47,8 @@ __all__ = [
     "Predictor",
     "app_from_env",
     "create_app",
+    "intake_problem",
+    "predict_items",
     "serve",
 ]
 
@@ -57,6 +61,7 @@ LIMITS_ENV = "NLP_SERVE_LIMITS"
 DEFAULT_MAX_BATCH = 256
 DEFAULT_MAX_BYTES = 1_000_000
 DEFAULT_MAX_CHARS = 100_000
+INTAKE_MAX_CHARS = 1_000_000  # a run's corpus.max_chars default, when the model has none
 WARM_UP_TEXT = "Stocks rose on Tuesday after the central bank held interest rates steady."
 
 
@@ -201,18 +206,49 @@ def _item(doc_id: str | int, prediction: dict[str, Any]) -> dict[str, Any]:
     return {"id": doc_id, **{k: v for k, v in prediction.items() if k != "id"}}
 
 
+def intake_problem(value: str | Document, position: int, max_chars: int) -> str | None:
+    """Why a run's intake would quarantine this input (empty, over `max_chars`, invalid
+    Unicode such as a lone surrogate), or `None` when it is fine: the same check as
+    `nlp run` and `nlp predict` (`pipeline.shards.check_item`)."""
+    doc = value if isinstance(value, Document) else Document(id=str(position), text=value)
+    kind, record, _ = check_item(doc, position, max_chars)
+    return None if kind == "doc" else str(record["reason"])
+
+
 def predict_items(
+    predictor: Predictor,
+    items: list[tuple[str | int, str | Document]],
+    *,
+    max_chars: int = INTAKE_MAX_CHARS,
+) -> list[dict[str, Any]]:
+    """Predictions for `(id, input)` pairs, in order; an input that is rejected gets
+    `{"id", "error": reason}` in its slot.
+
+    Inputs the run's intake would quarantine are answered without the model; the rest are
+    scored in one call, and if that call fails (or drops inputs) each one alone, so one bad
+    document cannot sink the others. `StageError` (the model cannot run at all) propagates.
+    """
+    out: list[dict[str, Any]] = []
+    accepted: list[int] = []
+    for position, (doc_id, value) in enumerate(items):
+        reason = intake_problem(value, position, max_chars)
+        out.append({"id": doc_id, "error": reason} if reason else {})
+        if reason is None:
+            accepted.append(position)
+    for position, item in zip(
+        accepted, _scored(predictor, [items[i] for i in accepted]), strict=True
+    ):
+        out[position] = item
+    return out
+
+
+def _scored(
     predictor: Predictor, items: list[tuple[str | int, str | Document]]
 ) -> list[dict[str, Any]]:
-    """Predictions for `(id, input)` pairs, in order; an input that fails gets `{"id", "error"}`.
-
-    The batch is scored in one call; if that call fails (or drops inputs), each input is
-    scored alone so one bad document cannot sink the others. `StageError` (the model cannot
-    run at all) propagates.
-    """
-    inputs = [value for _, value in items]
+    if not items:
+        return []
     try:
-        predictions = list(predictor.predict(inputs))
+        predictions = list(predictor.predict([value for _, value in items]))
     except StageError:
         raise
     except Exception:  # noqa: BLE001 - isolate the failing input below
@@ -301,7 +337,11 @@ def create_app(
                     f"text {position} is too long: {len(text):,} characters, the limit is "
                     f"{max_chars:,}; split or truncate it",
                 )
-        return {"predictions": predict_items(request.app.state.predictor, items)}
+        model = request.app.state.predictor
+        intake_chars = int(
+            (getattr(model, "corpus", None) or {}).get("max_chars") or INTAKE_MAX_CHARS
+        )
+        return {"predictions": predict_items(model, items, max_chars=intake_chars)}
 
     return app
 
