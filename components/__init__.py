@@ -41,6 +41,16 @@ _LAZY_COMPONENTS = {
     "Pretrained": ("represent", "pretrained", "components.represent.pretrained"),
     "DocVectors": ("represent", "docvectors", "components.represent.docvectors"),
     "Embeddings": ("evaluator", "embeddings", "components.represent.evaluate"),
+    "LogisticRegressionTask": ("task", "logreg", "components.models.classify"),
+    "LinearSvmTask": ("task", "linear-svm", "components.models.classify"),
+    "NaiveBayesTask": ("task", "naive-bayes", "components.models.classify"),
+    "LstmTask": ("task", "lstm", "components.models.classify"),
+    "BiLstmTask": ("task", "bilstm", "components.models.classify"),
+    "GruTask": ("task", "gru", "components.models.classify"),
+    "RnnTask": ("task", "rnn", "components.models.classify"),
+    "TextCnnTask": ("task", "textcnn", "components.models.classify"),
+    "TransformerTask": ("task", "transformer", "components.models.classify"),
+    "MlpTask": ("task", "mlp", "components.models.classify"),
 }
 for _kind, _name, _module in _LAZY_COMPONENTS.values():
     register_lazy(_kind, _name, _module)
@@ -56,6 +66,16 @@ def __getattr__(attribute: str) -> Any:
 
 __all__ = [
     "BagOfWords",
+    "BiLstmTask",
+    "GruTask",
+    "LinearSvmTask",
+    "LogisticRegressionTask",
+    "LstmTask",
+    "MlpTask",
+    "NaiveBayesTask",
+    "RnnTask",
+    "TextCnnTask",
+    "TransformerTask",
     "Cooccurrence",
     "Coref",
     "CorefEvaluator",

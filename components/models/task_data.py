@@ -1,0 +1,167 @@
+"""The data side of a classification task: each document's id, tokens and label, read once.
+
+A task streams the run's documents a single time and keeps only `(id, tokens, label)`
+(and a date when time-ordered cross-validation asks for one): token lists are small,
+`Document`s are not. Problems with the data are `ConfigError`s naming the task's key,
+raised before the task writes anything. The documents of a `test_corpus:` are read with
+its reader and run through the stages the run used (`pipeline.json`), as a run would.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.represent.tokens import Field, token_stream
+from pipeline.config import ConfigError
+from pipeline.document import Document, Rejected
+
+__all__ = [
+    "Examples",
+    "collect_examples",
+    "processed_documents",
+    "read_corpus_spec",
+    "require_two_classes",
+    "test_corpus_problems",
+]
+
+PREVIEW = 3  # ids and keys shown in an error message
+
+
+@dataclass
+class Examples:
+    """The documents of a task as parallel lists, in corpus order."""
+
+    ids: list[str] = field(default_factory=list)
+    tokens: list[list[str]] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    dates: list[Any] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def class_counts(self) -> dict[str, int]:
+        """Documents per class, classes sorted."""
+        return dict(sorted(Counter(self.labels).items()))
+
+    def subset(self, indices: Sequence[int]) -> Examples:
+        """The examples at `indices`, in that order."""
+        return Examples(
+            ids=[self.ids[i] for i in indices],
+            tokens=[self.tokens[i] for i in indices],
+            labels=[self.labels[i] for i in indices],
+            dates=[self.dates[i] for i in indices] if self.dates else [],
+        )
+
+
+def collect_examples(
+    corpus: Iterable[Document],
+    *,
+    label: str,
+    field: Field,
+    drop_stop: bool,
+    where: str,
+    date_field: str | None = None,
+) -> Examples:
+    """Stream `corpus` once into `Examples` (labels as strings).
+
+    Raises `ConfigError` at `{where}.label` when documents lack `meta[label]` (how many,
+    the first ids, and the meta keys the documents do have), and at `where` when the
+    corpus is empty.
+    """
+    examples = Examples()
+    missing: list[str] = []
+    meta_keys: Counter[str] = Counter()
+    for doc in corpus:
+        value = doc.meta.get(label)
+        if value is None or value == "":
+            missing.append(doc.id)
+            meta_keys.update(k for k in doc.meta if k != label)
+            continue
+        examples.ids.append(doc.id)
+        examples.tokens.append(token_stream(doc, field=field, drop_stop=drop_stop, drop_punct=True))
+        examples.labels.append(str(value))
+        if date_field is not None:
+            examples.dates.append(doc.meta.get(date_field))
+    total = len(examples) + len(missing)
+    if missing:
+        keys = ", ".join(k for k, _ in meta_keys.most_common(12)) or "none"
+        raise ConfigError(
+            f"{where}.label: {len(missing)} of {total} documents lack meta[{label!r}] "
+            f"(first: {', '.join(map(repr, missing[:PREVIEW]))}); their meta keys: {keys}. "
+            f"Set {where}.label to the key holding the class (or give the reader a label column)"
+        )
+    if not total:
+        raise ConfigError(f"{where}: the corpus has no documents to train on")
+    return examples
+
+
+def test_corpus_problems(spec: Mapping[str, Any] | None) -> list[str]:
+    """What is wrong with a `test_corpus:` reader spec (no or unknown reader, bad reader
+    parameters), as "test_corpus...: message" lines; imports only the reader's module."""
+    if spec is None:
+        return []
+    try:
+        read_corpus_spec(spec, "test_corpus")
+    except ConfigError as exc:
+        return list(exc.problems)
+    return []
+
+
+def read_corpus_spec(spec: Mapping[str, Any], path: str) -> Any:
+    """The reader a `{reader: NAME, path: ..., ...}` mapping describes, its parameters
+    validated like the run's `corpus:` (errors at key path `path`)."""
+    from pipeline import registry
+    from pipeline.config import component_model, validate_params
+
+    name = spec.get("reader")
+    if not isinstance(name, str):
+        raise ConfigError(
+            f"{path}.reader: required key is missing (available: {', '.join(registry.names('reader'))})"
+        )
+    try:
+        reader_class = registry.lookup("reader", name)
+    except registry.RegistryError as exc:
+        raise ConfigError(f"{path}.reader: {exc}") from None
+    params = validate_params(
+        component_model("reader", name), {k: v for k, v in spec.items() if k != "reader"}, path
+    )
+    problems = registry.param_problems(reader_class, params)
+    if problems:
+        raise ConfigError.of([ConfigError(f"{path}.{p}") for p in problems])
+    return reader_class(**params)
+
+
+def processed_documents(reader: Any, stages: Sequence[Mapping[str, Any]]) -> Iterator[Document]:
+    """The reader's documents run through `stages` (a resolved `stages:` list), with their
+    language set first as a run sets it; rejected items are logged and left out."""
+    import logging
+
+    from pipeline.language import set_languages
+    from pipeline.pipeline import Pipeline
+
+    log = logging.getLogger(__name__)
+    nlp = Pipeline.from_config({"stages": list(stages)})
+
+    def documents() -> Iterator[Document]:
+        for item in reader.read():
+            if isinstance(item, Rejected):
+                log.warning("test corpus: rejected %s: %s", item.source, item.reason)
+                continue
+            set_languages([item])
+            yield item
+
+    yield from nlp.pipe(documents())
+
+
+def require_two_classes(labels: Sequence[str], key: str, what: str) -> None:
+    """Raise `ConfigError` at `key` when `labels` hold fewer than two classes."""
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        found = f"only the class {classes[0]!r}" if classes else "no documents"
+        raise ConfigError(
+            f"{key}: {what} has {found} ({len(labels)} documents); a classifier needs at "
+            "least two classes: check the label key and the corpus"
+        )
