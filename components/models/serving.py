@@ -98,9 +98,10 @@ class PredictRequest(BaseModel):
     def _one_non_empty_list(self) -> PredictRequest:
         given = [name for name in ("texts", "documents") if getattr(self, name) is not None]
         if len(given) != 1:
+            got = "both" if given else "neither"
             raise ValueError(
                 'send exactly one of "texts" (a list of strings) or "documents" '
-                f'(a list of {{"id", "text", "meta"}} objects); got {given or "neither"}'
+                f'(a list of {{"id", "text", "meta"}} objects); got {got}'
             )
         if not getattr(self, given[0]):
             raise ValueError(f"{given[0]} is empty: send at least one item")
@@ -191,8 +192,15 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             position = err.get("loc", ("body", "?"))[-1]
             reason = err.get("ctx", {}).get("error", "")
             msg = f"the body is not valid JSON (character {position}: {reason})"
+        elif err.get("type") in ("model_attributes_type", "dict_type") and not where:
+            msg = 'the body must be a JSON object: {"texts": [...]} or {"documents": [...]}'
         lines.append(f"{where}: {msg}" if where else msg)
-    content = {"detail": json.loads(json.dumps(errors, default=str)), "message": "; ".join(lines)}
+    # the whole body as `input` of a body-level error would echo up to max_bytes back
+    detail = [
+        {k: v for k, v in err.items() if not (k == "input" and tuple(err["loc"]) == ("body",))}
+        for err in errors
+    ]
+    content = {"detail": json.loads(json.dumps(detail, default=str)), "message": "; ".join(lines)}
     return JSONResponse(content, status_code=422)
 
 

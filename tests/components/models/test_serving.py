@@ -217,7 +217,7 @@ def test_a_body_over_max_bytes_is_413_declared_or_chunked(client, held_out):
         ({"documents": [{"id": "x"}]}, "documents.0.text: Field required"),
         ({}, "send exactly one of"),
         ({"texts": ["a"], "documents": [{"text": "b"}]}, "send exactly one of"),
-        (["a bare list"], "valid dictionary"),
+        (["a bare list"], "the body must be a JSON object"),
     ],
 )
 def test_wrong_shapes_are_422_with_a_clear_message(client, body, says):
