@@ -139,6 +139,26 @@ def test_predictions_equal_load_predict_in_request_order(client, loaded, held_ou
         assert set(served[0]["probabilities"]) == set(loaded.classes)
 
 
+def test_concurrent_requests_each_get_their_own_predictions(client, loaded, held_out):
+    from concurrent.futures import ThreadPoolExecutor
+
+    direct = list(loaded.predict(held_out))
+    batches = [held_out[i : i + 4] for i in range(0, 20, 4)] * 2  # 10 requests, 5 distinct
+
+    def ask(texts: list[str]) -> list[dict]:
+        response = client.post("/predict", json={"texts": texts})
+        assert response.status_code == 200, response.text
+        return response.json()["predictions"]
+
+    with ThreadPoolExecutor(max_workers=5) as pool:  # in flight together in the server's threadpool
+        answers = list(pool.map(ask, batches))
+    for k, served in enumerate(answers):
+        start = (k % 5) * 4
+        assert all(
+            _same_prediction(p, d) for p, d in zip(served, direct[start : start + 4], strict=True)
+        )
+
+
 def test_documents_keep_their_ids_and_order(client, loaded, held_out):
     docs = [
         {"id": "b-2", "text": held_out[10], "meta": {"source": "wire"}},
