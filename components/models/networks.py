@@ -135,14 +135,17 @@ class TextCNN(nn.Module):
         self.output = nn.Linear(num_filters * len(filter_sizes), num_classes)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Logits `(batch, num_classes)`; positions past each length are masked before pooling."""
+        """Logits `(batch, num_classes)`; windows reaching past each length are masked."""
         x = self.embedding(ids).transpose(1, 2)  # (batch, dim, time)
-        real = _padding_mask(ids, lengths)
+        lengths = lengths.to(ids.device)
         pooled = []
         for conv in self.encoder:
             h = torch.relu(conv(x))  # (batch, filters, time - k + 1)
-            # a window is real when it starts on a real token (short texts keep one window)
-            valid = real[:, : h.shape[2]].unsqueeze(1)
+            # only windows inside the text count (a text shorter than k keeps its first one),
+            # so the amount of padding never changes the result
+            last_start = (lengths - conv.kernel_size[0]).clamp(min=0)
+            starts = torch.arange(h.shape[2], device=ids.device)
+            valid = (starts.unsqueeze(0) <= last_start.unsqueeze(1)).unsqueeze(1)
             pooled.append(h.masked_fill(~valid, 0.0).max(dim=2).values)
         return self.output(self.dropout(torch.cat(pooled, dim=1)))
 
