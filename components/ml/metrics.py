@@ -79,11 +79,16 @@ def _probability_scores(y_true: list[str], proba: np.ndarray, labels: list[str])
             f"proba has shape {proba.shape}; expected ({len(y_true)}, {len(labels)}): "
             "one row per label and one column per class, in `classes` order"
         )
+    # scikit-learn's log loss and ROC-AUC read the columns in sorted label order
+    order = sorted(range(len(labels)), key=lambda i: labels[i])
+    proba, labels = proba[:, order], [labels[i] for i in order]
     present = set(y_true)
     roc_auc: float | None = None
     if len(labels) == 2 and len(present) == 2:
-        positive = [int(y == labels[1]) for y in y_true]
-        roc_auc = float(skm.roc_auc_score(positive, proba[:, 1]))
+        positive_column = 1 if order == [0, 1] else 0  # the second class *as given* is positive
+        positive_label = labels[positive_column]
+        positive = [int(y == positive_label) for y in y_true]
+        roc_auc = float(skm.roc_auc_score(positive, proba[:, positive_column]))
     elif len(labels) > 2 and present == set(labels):
         roc_auc = float(
             skm.roc_auc_score(y_true, proba, multi_class="ovr", average="macro", labels=labels)
