@@ -129,6 +129,8 @@ class BodyLimit:
 
     Trusts `Content-Length` to refuse early, and counts the bytes actually received (chunked
     bodies, lying headers). The accepted body is buffered (at most `max_bytes`) and replayed.
+    Recent FastAPI has `max_body_size`, but it answers a bare "Content Too Large" and the
+    project allows fastapi>=0.110; this names the limit and works on all of them.
     """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
