@@ -18,6 +18,7 @@ def plot_learning_curve(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     epochs = [h["epoch"] for h in history]
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -25,6 +26,7 @@ def plot_learning_curve(
     if any(h.get("val_loss") is not None for h in history):
         ax.plot(epochs, [h.get("val_loss") for h in history], "s-", label="validation loss")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("loss")
     handles, labels = ax.get_legend_handles_labels()
     if not monitor.endswith("loss") and any(h.get(monitor) is not None for h in history):
@@ -55,6 +57,7 @@ def plot_gradient_norms(history: Sequence[dict[str, Any]], path: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     epochs = [h["epoch"] for h in history]
     groups = sorted({g for h in history for g in h.get("grad_norms", {})})
@@ -64,6 +67,7 @@ def plot_gradient_norms(history: Sequence[dict[str, Any]], path: Path) -> Path:
         ax.plot(epochs, [v if v and v > 0 else float("nan") for v in values], "o-", label=group)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("mean gradient L2 norm")
     ax.set_title("Gradient norm per layer group")
     if groups:
