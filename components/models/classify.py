@@ -311,7 +311,7 @@ def _neural_task(model: str, class_name: str) -> type[NeuralTask]:
     )
     __init__.__annotations__ = {p.name: p.annotation for p in keyword}
     doc = (
-        f"A `{model}` network ({estimator.__name__}) trained on each document's tokens.\n\n"
+        f"Trains the `{model}` network ({estimator.__name__}) on each document's tokens.\n\n"
         "The common parameters as for `logreg` (label, split, cv, test_corpus, field, "
         "drop_stop, seed), then the network's: "
         + ", ".join(f"`{name}`" for name in own if name not in COMMON_PARAMETERS)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.represent.tokens import Field, token_stream
+from components.represent.tokens import Field, RepresentError, token_stream
 from pipeline.config import ConfigError
 from pipeline.document import Document, Rejected
 
@@ -81,7 +81,12 @@ def collect_examples(
             meta_keys.update(k for k in doc.meta if k != label)
             continue
         examples.ids.append(doc.id)
-        examples.tokens.append(token_stream(doc, field=field, drop_stop=drop_stop, drop_punct=True))
+        try:
+            tokens = token_stream(doc, field=field, drop_stop=drop_stop, drop_punct=True)
+        except RepresentError as exc:  # a token column no stage set: the settings' fault
+            key = "drop_stop" if "is_stop" in str(exc) else "field"
+            raise ConfigError(f"{where}.{key}: {exc}") from None
+        examples.tokens.append(tokens)
         examples.labels.append(str(value))
         if date_field is not None:
             examples.dates.append(doc.meta.get(date_field))

@@ -206,3 +206,12 @@ def test_a_single_class_is_refused(tmp_path, run_tasks, lee_texts):
 def test_settings_are_refused_before_any_data_is_read(tmp_path, task, message):
     with pytest.raises(ConfigError, match=message):
         run_config(tmp_path / "run", {"reader": "newsgroups-mini"}, {"t": task})
+
+
+def test_a_token_column_no_stage_set_names_the_setting(tmp_path, run_tasks):
+    with pytest.raises(ConfigError, match=r"tasks\.t\.drop_stop: .*add a `stopwords` stage"):
+        run_tasks(
+            tmp_path / "run",
+            {"reader": "newsgroups-mini"},
+            {"t": {"model": "naive-bayes", "drop_stop": True}},
+        )
