@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from components.represent.tokens import Field, RepresentError, token_stream
@@ -24,6 +25,7 @@ __all__ = [
     "processed_documents",
     "read_corpus_spec",
     "require_two_classes",
+    "run_folder",
     "test_corpus_problems",
 ]
 
@@ -170,3 +172,12 @@ def require_two_classes(labels: Sequence[str], key: str, what: str) -> None:
             f"{key}: {what} has {found} ({len(labels)} documents); a classifier needs at "
             "least two classes: check the label key and the corpus"
         )
+
+
+def run_folder(workdir: Path) -> Path | None:
+    """The run folder above a task folder (`RUN/tasks/NAME`) or a fold's (`.../folds/K`),
+    or `None` for a folder outside a run."""
+    for parent in workdir.parents:
+        if parent.name == "tasks":
+            return parent.parent
+    return None

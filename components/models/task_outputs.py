@@ -8,6 +8,7 @@ end (`move_into`), so a fit that fails part way leaves the previous results whol
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel
 
 __all__ = [
+    "log_epoch",
     "plain",
     "prediction",
     "read_json",
@@ -125,3 +127,12 @@ def write_folds(
             else:
                 assignment[ids[i]] = k
     write_json(staging / "folds.json", assignment)
+
+
+def log_epoch(row: dict[str, Any]) -> None:
+    """Log one finished epoch of a neural estimator (its `FitContext.log`)."""
+    logging.getLogger("components.models").info(
+        "epoch %s: %s",
+        row.get("epoch"),
+        ", ".join(f"{k} {v:.4g}" for k, v in row.items() if isinstance(v, float)),
+    )

@@ -48,9 +48,11 @@ from .task_data import (
     processed_documents,
     read_corpus_spec,
     require_two_classes,
+    run_folder,
     test_corpus_problems,
 )
 from .task_outputs import (
+    log_epoch,
     move_into,
     plain,
     prediction,
@@ -243,10 +245,10 @@ class TextClassificationTask:
         workdir.mkdir(parents=True, exist_ok=True)
         context = FitContext(
             workdir=workdir,
-            run_dir=_run_folder(workdir),
+            run_dir=run_folder(workdir),
             key=self._fit_key(train),
             seed=self.seed,
-            log=_log_epoch,
+            log=log_epoch,
         )
         held_out = (validation.tokens, validation.labels) if len(validation) else None
         return self.make_estimator().fit(
@@ -400,23 +402,3 @@ class TextClassificationTask:
         task.card_ = read_json(folder / "card.json")
         task.pipeline_ = read_json(folder / PIPELINE_FILE)
         return task
-
-
-# ------------------------------------------------------------------ helpers
-
-
-def _run_folder(workdir: Path) -> Path | None:
-    """The run folder above a task folder (`RUN/tasks/NAME`) or a fold's (`.../folds/K`)."""
-    for parent in workdir.parents:
-        if parent.name == "tasks":
-            return parent.parent
-    return None
-
-
-def _log_epoch(row: dict[str, Any]) -> None:
-    """Log one finished epoch of a neural estimator."""
-    logger.info(
-        "epoch %s: %s",
-        row.get("epoch"),
-        ", ".join(f"{k} {v:.4g}" for k, v in row.items() if isinstance(v, float)),
-    )
