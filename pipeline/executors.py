@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from .settings import ExecutionSpec
 from .shards import ShardResult, ShardTask, process_shard
-from .workers import die_with_run, pool_context
+from .workers import WorkerLogs, pool_context, start_worker
 
 __all__ = [
     "executor_for",
@@ -76,6 +76,9 @@ class ProcessExecutor:
     When a worker process dies (killed, out of memory, a crash in native code), the pool
     is unusable: the shards it had in flight are retried in a fresh pool, each at most
     `retries` times; then the run stops with `ExecutorError` naming those shards.
+
+    What stages log in the workers is handled by this process's loggers (`WorkerLogs`),
+    so it reaches the run's log file and terminal.
     """
 
     def __init__(
@@ -87,24 +90,37 @@ class ProcessExecutor:
         self.preload = preload
         self._context: BaseContext | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._logs: WorkerLogs | None = None
 
     def _start_pool(self) -> None:
+        assert self._logs is not None
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=self._context,
-            initializer=die_with_run,
+            initializer=start_worker,
+            initargs=self._logs.initargs(),
             max_tasks_per_child=self.recycle_after,
         )
 
     def __enter__(self) -> ProcessExecutor:
         self._context = pool_context(self.preload)
-        self._start_pool()
+        self._logs = WorkerLogs(self._context).__enter__()
+        try:
+            self._start_pool()
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        try:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+        finally:
+            if self._logs is not None:
+                self._logs.__exit__()
+                self._logs = None
 
     def run(self, tasks: Iterable[ShardTask]) -> Iterator[ShardResult]:
         """Yield shard results in completion order, keeping a bounded number in flight."""
@@ -202,7 +218,9 @@ class DaskExecutor:
     Without `address`, starts a LocalCluster of `workers` single-threaded worker processes
     (logs below ERROR silenced) and closes it on exit. A shard whose worker dies is
     rescheduled by Dask on another worker up to `retries` times (the scheduler's
-    `allowed-failures`; for a remote scheduler, its own setting applies).
+    `allowed-failures`; for a remote scheduler, its own setting applies). Warnings and
+    errors that stages log in the workers are forwarded to this process's loggers
+    (`Client.forward_logging`); INFO records stay in the workers (their loggers' level).
     """
 
     def __init__(self, workers: int, address: str | None, retries: int = 2):
@@ -233,6 +251,9 @@ class DaskExecutor:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         try:
             self._connect(dask, Client, LocalCluster)
+            # records the stages log in the workers (from WARNING, the workers' default
+            # level) are handled here by the logger of the same name: log file, terminal
+            self._client.forward_logging(level=logging.getLogger().getEffectiveLevel())
         except BaseException:
             self.__exit__()
             raise

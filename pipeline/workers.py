@@ -9,21 +9,30 @@ Every worker watches the process that started it and exits as soon as that proce
 even when it is killed with SIGKILL or by the out-of-memory killer. The fork server and
 multiprocessing's resource tracker then end by themselves: each exits when the last
 process holding its pipe (the run and its workers) is gone.
+
+Log records (and, when the run captures them, Python warnings) that stages emit inside a
+worker travel through a multiprocessing queue (`WorkerLogs`) to the run's process, where
+its own loggers handle them: they reach `nlp run --log-file` and the terminal like the
+run's own, with the time the worker logged them.
 """
 
 from __future__ import annotations
 
+import logging
+import logging.handlers
 import multiprocessing
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Iterable, Sequence
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 from .stage import Stage
 
-__all__ = ["pool_context", "preload_modules", "die_with_run"]
+__all__ = ["WorkerLogs", "die_with_run", "pool_context", "preload_modules", "start_worker"]
 
 
 def pool_context(preload: Sequence[str] = ()) -> BaseContext:
@@ -78,3 +87,62 @@ def die_with_run() -> None:
 def _exit_when_ended(parent: BaseProcess) -> None:
     parent.join()  # returns once the pipe is closed: the run's process has ended
     os._exit(1)  # no cleanup: the run that would use this worker's results is gone
+
+
+class WorkerLogs:
+    """Carries log records from worker processes to the run's process while it is entered.
+
+    `queue` is made from the pool's context and handed to each worker at its start
+    (`start_worker`); a `QueueListener` thread here gives every record to the logger of
+    the same name in this process, whose level and handlers decide (file, terminal).
+    """
+
+    def __init__(self, context: BaseContext):
+        self.context = context
+        self.queue: Any = None
+        self._listener: logging.handlers.QueueListener | None = None
+
+    def __enter__(self) -> WorkerLogs:
+        self.queue = self.context.Queue()
+        self._listener = logging.handlers.QueueListener(self.queue, _LocalLoggers())
+        self._listener.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._listener is not None:
+            self._listener.stop()  # handles what is still queued, then ends the thread
+            self._listener = None
+        if self.queue is not None:
+            self.queue.close()
+            self.queue.join_thread()
+            self.queue = None
+
+    def initargs(self) -> tuple[Any, int, bool]:
+        """What `start_worker` needs: the queue, the level to send from, whether to
+        capture Python warnings (when this process does)."""
+        level = logging.getLogger().getEffectiveLevel()
+        return self.queue, level, warnings.showwarning.__module__ == "logging"
+
+
+class _LocalLoggers(logging.Handler):
+    """Hands a record from a worker to this process's logger of the same name."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logger = logging.getLogger(record.name)
+        if logger.isEnabledFor(record.levelno):
+            logger.handle(record)
+
+
+def start_worker(queue: Any = None, level: int = logging.WARNING, capture: bool = False) -> None:
+    """A pool initializer: `die_with_run`, and with `queue` (see `WorkerLogs.initargs`),
+    every record from `level` up goes to the run's process instead of this one's handlers."""
+    die_with_run()
+    if queue is None:
+        return
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(logging.handlers.QueueHandler(queue))
+    root.setLevel(level)
+    if capture:
+        logging.captureWarnings(True)
