@@ -40,7 +40,9 @@ def _allowed_globals() -> dict[tuple[str, str], Any]:
         ("__builtin__", "dict"): dict,
         ("__builtin__", "object"): object,
         ("sklearn.datasets.base", "Bunch"): _Bunch,
-        ("numpy.core.multiarray", "_reconstruct"): np.core.multiarray._reconstruct,
+        ("numpy.core.multiarray", "_reconstruct"): np.zeros(0).__reduce__()[
+            0
+        ],  # numpy.core.multiarray._reconstruct
         ("numpy", "ndarray"): np.ndarray,
         ("numpy", "dtype"): np.dtype,
     }

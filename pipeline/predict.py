@@ -86,11 +86,16 @@ class ModelFolder:
             raise ModelFolderError(f"{record_path}: {exc}") from None
         try:
             task = task_class.load(folder)
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        except FileNotFoundError as exc:
+            missing = Path(exc.filename).name if exc.filename else str(exc)
             raise ModelFolderError(
-                f"{folder}: the saved {component!r} model cannot be loaded ({first}); "
-                "train the task again"
+                f"{folder}: the model is incomplete: {missing} is missing; train the task again"
+            ) from None
+        except Exception as exc:  # noqa: BLE001 - whatever the damage: one clear line
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            raise ModelFolderError(
+                f"{folder}: the saved {component!r} model cannot be loaded "
+                f"({type(exc).__name__}: {first}); train the task again"
             ) from None
         return cls(
             path=folder,
@@ -103,7 +108,11 @@ class ModelFolder:
         )
 
     def corpus_spec(
-        self, path: str | None, *, reader: str | None = None, overrides: Mapping[str, Any] | None = None
+        self,
+        path: str | None,
+        *,
+        reader: str | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> CorpusSpec:
         """The corpus settings to read `path` with: the training run's reader settings,
         or `reader` (with its defaults), updated by `overrides`; validated like a config.

@@ -73,12 +73,12 @@ def test_a_copied_model_folder_predicts_on_its_own(tmp_path, model_dir):
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        ("folder", r"no such model folder"),
-        ("pipeline.json", r"pipeline\.json is missing"),
+        ("folder", r"not a model folder"),
+        ("pipeline.json", r"no pipeline\.json"),
         ("task.json", r"incomplete: task\.json is missing"),
         ("model/classifier.skops", r"incomplete: classifier\.skops is missing"),
         ("corrupt", r"cannot be loaded"),
-        ("bad-json", r"pipeline\.json: unreadable"),
+        ("bad-json", r"pipeline\.json: damaged"),
     ],
 )
 def test_a_broken_model_folder_is_one_clear_error(tmp_path, model_dir, damage, message):
