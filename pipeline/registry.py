@@ -211,8 +211,11 @@ def describe(cls: type) -> dict[str, Any]:
     """A component's name, kind, version, summary and parameters with their defaults."""
     params = {}
     for pname, p in parameters(cls).items():
+        default: Any = None if p.default is inspect.Parameter.empty else p.default
+        if hasattr(default, "model_dump"):  # a pydantic settings object: shown as in YAML
+            default = default.model_dump()
         params[pname] = {
-            "default": None if p.default is inspect.Parameter.empty else p.default,
+            "default": default,
             "required": p.default is inspect.Parameter.empty,
             "type": _type_name(p.annotation),
         }
