@@ -215,7 +215,7 @@ class TextClassificationTask:
         }
         per_fold: list[dict[str, Any]] = []
         if cv is not None and folds is not None:
-            metrics["cv"], per_fold = self._cross_validate(data, folds, folder, cv)
+            metrics["cv"], per_fold = self._cross_validate(data, folds, folder, cv, split)
         self.card_ = classification_card(
             self, folder.name, record, data.class_counts(), metrics, external is not None
         )
@@ -275,18 +275,38 @@ class TextClassificationTask:
         folds: list[tuple[np.ndarray, np.ndarray]],
         folder: Path,
         cv: CrossValidation,
+        split: HoldoutSettings,
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Fit one estimator per fold (each in `folds/K/`); the summary and per-fold scores."""
+        """Fit one estimator per fold (each in `folds/K/`); the summary and per-fold scores.
+
+        Each fold's training part gives up `split.validation` of the documents (seeded,
+        stratified like the holdout) as that fold's validation set, so early stopping and
+        the best-weights restore work in every fold as in the holdout fit; every model of
+        a run gets the same parts."""
         from components.ml.metrics import summarize_folds
 
         per_fold = []
+        where = f"tasks.{folder.name}.cv"
         for k, (train_idx, test_idx) in enumerate(folds):
-            train, test = data.subset(train_idx), data.subset(test_idx)
-            where = f"tasks.{folder.name}.cv"
+            test = data.subset(test_idx)
+            fold_data = data.subset(train_idx)
+            try:
+                parts = holdout_split(
+                    fold_data.labels,
+                    test=0.0,
+                    validation=split.validation,
+                    seed=split.seed,
+                    stratify=split.stratify,
+                )
+            except SplitError as exc:
+                raise ConfigError(f"tasks.{folder.name}.{exc}") from None
+            train = fold_data.subset(parts.train)
+            validation = fold_data.subset(parts.validation)
             require_two_classes(train.labels, where, f"fold {k}'s training part")
-            estimator = self._fit_estimator(train, Examples(), folder / "folds" / str(k))
+            estimator = self._fit_estimator(train, validation, folder / "folds" / str(k))
             fold_scores = scores(test.labels, estimator.predict_proba(test.tokens), self.classes_)
-            per_fold.append({"fold": k, "train": len(train), "test": len(test), **fold_scores})
+            sizes = {"train": len(train), "validation": len(validation), "test": len(test)}
+            per_fold.append({"fold": k, **sizes, **fold_scores})
             logger.info("fold %d: accuracy %.4f", k, fold_scores["accuracy"])
         summary = {
             "settings": cv.model_dump(),
