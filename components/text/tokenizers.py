@@ -61,7 +61,9 @@ class SpacyBackend:
     """spaCy's rule-based tokenizer for `language` (`spacy.blank(language).tokenizer`).
 
     Offsets come from one array export per text (`IDX`, `LENGTH`), copied into typed
-    `array('q')` columns: no per-token Python code and no per-token int objects.
+    `array('q')` columns: no per-token Python code and no per-token int objects. A text
+    longer than `WINDOW_CHARS` is tokenized window by window (`spacy_windows`), so only
+    one window's spaCy doc exists at a time; the tokens are the same as the whole text's.
     """
 
     def __init__(self, language: str):
@@ -80,20 +82,58 @@ class SpacyBackend:
         self.numpy = numpy
 
     def __call__(self, texts: Iterable[str], batch_size: int) -> Iterator[Spans]:
-        attrs = self.attrs
-        numpy = self.numpy
-        int64 = numpy.int64
-        for sdoc in self.tokenizer.pipe(_spacy_safe(texts), batch_size=batch_size):
-            if not len(sdoc):
-                yield [], []
-                continue
-            offsets = sdoc.to_array(attrs).view(int64)
-            starts = offsets[:, 0].copy()
-            starts_out = array("q")
-            starts_out.frombytes(starts.tobytes())
-            ends_out = array("q")
-            ends_out.frombytes((starts + offsets[:, 1]).tobytes())
+        tokenizer = self.tokenizer
+        for text in _spacy_safe(texts):
+            starts_out, ends_out = array("q"), array("q")
+            for offset, window in spacy_windows(text, WINDOW_CHARS):
+                self._append(tokenizer(window), offset, starts_out, ends_out)
             yield starts_out, ends_out
+
+    def _append(self, sdoc: Any, offset: int, starts_out: array, ends_out: array) -> None:
+        """Append the offsets of `sdoc`'s tokens, shifted by `offset`, to the two columns."""
+        if not len(sdoc):
+            return
+        offsets = self.numpy.ascontiguousarray(sdoc.to_array(self.attrs).view(self.numpy.int64))
+        starts = offsets[:, 0] + offset
+        starts_out.frombytes(starts.tobytes())
+        ends_out.frombytes((starts + offsets[:, 1]).tobytes())
+
+
+WINDOW_CHARS = 100_000  # longest text spaCy's tokenizer gets at once: its doc is ~40 bytes/char
+
+
+def spacy_windows(text: str, size: int) -> Iterator[tuple[int, str]]:
+    """Cut `text` into `(offset, window)` pieces of about `size` characters that spaCy's
+    tokenizer splits exactly as the whole text: each cut falls right after a single space
+    between two non-space characters (spaCy tokenizes the runs between spaces on their
+    own). A stretch without such a space (e.g. unspaced scripts) stays in one window.
+    """
+    n = len(text)
+    begin = 0
+    while n - begin > size:
+        cut = _window_cut(text, begin + size // 2, begin + size)
+        if cut is None:
+            match = _SINGLE_SPACE_RE.search(text, begin + size)
+            if match is None:
+                break
+            cut = match.end()
+        yield begin, text[begin:cut]
+        begin = cut
+    yield begin, text[begin:] if begin else text
+
+
+_SINGLE_SPACE_RE = re.compile(r"(?<=\S) (?=\S)")
+
+
+def _window_cut(text: str, low: int, high: int) -> int | None:
+    """The last position in `(low, high]` just after a single space between non-spaces."""
+    position = text.rfind(" ", low, high)
+    while position > low:
+        if not text[position - 1].isspace() and not text[position + 1 : position + 2].isspace():
+            if position + 1 < len(text):
+                return position + 1
+        position = text.rfind(" ", low, position)
+    return None
 
 
 def _spacy_safe(texts: Iterable[str]) -> Iterator[str]:
