@@ -248,6 +248,13 @@ class TokenTable:
         """Names of the stored columns (`text` is derived, never stored)."""
         return list(self._columns)
 
+    def column(self, name: str) -> Sequence[Any]:
+        """The stored column `name` as kept (an `array` for offsets and heads, else a list),
+        without the copy that `tokens.name` makes: for reading long documents; never change it.
+        Raises `KeyError` when the column is not stored.
+        """
+        return self._columns[name]  # type: ignore[no-any-return]
+
     def keep(self, mask: Sequence[bool]) -> None:
         """Keep only the tokens where `mask` is true, in every column."""
         for name, values in self._columns.items():

@@ -119,6 +119,10 @@ class Lemmatize(SpacyStage):
         needed |= {"attribute_ruler", "parser"} & set(nlp.pipe_names)
         return needed | required(nlp, "lemmatize", ("lemmatizer",))
 
+    def reads_piece_docs(self) -> bool:
+        """No: `write` reads the pieces' arrays only (see `SpacyStage.reads_piece_docs`)."""
+        return False
+
     def write(self, doc: Document, pieces: Sequence[Piece]) -> None:
         """Set `lemma` on the token layer."""
         assert doc.tokens is not None

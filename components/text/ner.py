@@ -90,6 +90,11 @@ class NamedEntities(SpacyStage):
         nlp = load_model(self.model)
         return _make_ruler(nlp, self.patterns, self.precedence == "rules")
 
+    def reads_piece_docs(self) -> bool:
+        """Only to run the rule `patterns` (or with `statistical` off); the model's
+        entities alone are kept with each piece (`piece.ents`)."""
+        return bool(self.patterns) or not self.statistical
+
     def write(self, doc: Document, pieces: Sequence[Piece]) -> None:
         """Set `doc.entities` from the model's entities and the rule matches."""
         tokens = doc.tokens

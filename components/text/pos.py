@@ -49,6 +49,10 @@ class PartOfSpeech(SpacyStage):
             needed |= required(nlp, "pos", ("parser",))
         return needed
 
+    def reads_piece_docs(self) -> bool:
+        """No: `write` reads the pieces' arrays only (see `SpacyStage.reads_piece_docs`)."""
+        return False
+
     def write(self, doc: Document, pieces: Sequence[Piece]) -> None:
         """Set `pos` and `tag` (and `dep`, `head` with `parse`) on the token layer."""
         tokens = doc.tokens

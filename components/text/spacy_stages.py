@@ -16,16 +16,15 @@ detected) are passed through unannotated and marked skipped (`mark_skipped`). Ea
 paragraph (a blank line in the original text, e.g. a feed item's title and body) is a
 spaCy doc of its own, so no sentence, entity or parse arc crosses it; sentence starts
 from a `sentences` stage that ran are set on the spaCy doc before the parser, which
-keeps them.
+keeps them. Long documents are cut into pieces of at most `CHUNK_CHARS` characters,
+made and processed a batch at a time; a processed piece keeps only compact arrays of
+its annotations (see `spacy_pieces`), so memory is bounded by the batch, not the document.
 """
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -33,10 +32,19 @@ from pipeline.document import Document
 from pipeline.language import document_language, mark_skipped
 from pipeline.stage import Stage, StageError
 
-from .sentence_rules import PARAGRAPH_RE
 from .spacy_models import load_model, model_problems, resolve_model_name
+from .spacy_pieces import (
+    CHUNK_CHARS,
+    Piece,
+    chunk_ranges,
+    paragraph_starts,
+    piece_heads,
+    piece_strings,
+    spacy_doc_for,
+)
 
 __all__ = [
+    "CHUNK_CHARS",
     "Piece",
     "SpacyStage",
     "SpacyStep",
@@ -48,23 +56,16 @@ __all__ = [
     "spacy_doc_for",
 ]
 
-CHUNK_CHARS = 100_000  # longest piece of a document the spaCy pipeline sees at once
-BATCH_CHARS = 200_000  # about this many characters per nlp.pipe batch
+BATCH_CHARS = 100_000  # at most this many characters per nlp.pipe batch (or one longer doc)
 
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
-_SENTENCE_END = frozenset(".!?")
-
-
-@dataclass(slots=True)
-class Piece:
-    """One processed spaCy doc: tokens `[offset, offset + len(doc))` of our token table.
-
-    `ents` are the entities the pipeline's own components found (before any rules).
-    """
-
-    offset: int
-    doc: Any
-    ents: tuple[Any, ...] = ()
+# the token attributes a processed piece keeps, by the pipeline component that sets them
+_COMPONENT_ATTRS = {
+    "tagger": ("POS", "TAG"),
+    "morphologizer": ("POS", "TAG"),
+    "attribute_ruler": ("POS", "TAG"),
+    "parser": ("DEP", "HEAD"),
+    "lemmatizer": ("LEMMA",),
+}
 
 
 class SpacyStage(Stage):
@@ -98,6 +99,15 @@ class SpacyStage(Stage):
         """Copy this stage's annotations from the processed pieces into `doc`."""
         raise NotImplementedError
 
+    def reads_piece_docs(self) -> bool:
+        """Whether `write` reads `piece.doc` (the processed spaCy doc). When no stage of a
+        step does, each piece keeps only compact arrays (`Piece.compact`: read them with
+        `piece_strings`, `piece_heads` and `piece.ents`) and its spaCy doc is released at
+        once, so a long document's memory follows its pieces. Stages that only read those
+        say so by returning False.
+        """
+        return True
+
     @classmethod
     def check_params(cls, params: Mapping[str, Any]) -> list[str]:
         """A spaCy `model` that is not installed (looked up as a package, never loaded)."""
@@ -123,47 +133,6 @@ class SpacyStage(Stage):
         """Annotate a stream of documents (through a one-member `SpacyStep`)."""
         step = self._resource("step", partial(SpacyStep, [self]))
         return step.pipe(docs, batch_size=batch_size)
-
-
-_NAMES: dict[int, str] = {}
-_NAMES_MAX = 1 << 20
-
-
-def piece_strings(pieces: Sequence[Piece], attrs: Sequence[str]) -> list[list[str]]:
-    """One list per attribute (e.g. "POS", "TAG", "LEMMA") of the string values of every
-    token of the pieces, in order. Hashes are exported in one array per piece and turned
-    into strings through a per-process cache, cheaper than reading `token.pos_` one by one.
-    """
-    columns: list[list[str]] = [[] for _ in attrs]
-    names = _NAMES
-    if len(names) > _NAMES_MAX:
-        names.clear()
-    for piece in pieces:
-        if not len(piece.doc):
-            continue
-        strings = piece.doc.vocab.strings
-        array = piece.doc.to_array(list(attrs)).reshape(len(piece.doc), len(attrs))
-        for column, values in zip(columns, array.T.tolist(), strict=True):
-            for value in values:
-                name = names.get(value)
-                if name is None:
-                    name = names[value] = strings[value]
-                column.append(name)
-    return columns
-
-
-def piece_heads(pieces: Sequence[Piece]) -> list[int]:
-    """The index of each token's syntactic head in our token table (a root is its own head)."""
-    import numpy
-
-    heads: list[int] = []
-    for piece in pieces:
-        n = len(piece.doc)
-        if not n:
-            continue
-        relative = piece.doc.to_array("HEAD").view(numpy.int64)
-        heads.extend((relative + numpy.arange(piece.offset, piece.offset + n)).tolist())
-    return heads
 
 
 def required(nlp: Any, stage: str, names: Iterable[str], *, any_of: bool = False) -> set[str]:
@@ -221,6 +190,8 @@ class SpacyStep(Stage):
         needed = self._components(nlp)
         disable = [name for name in nlp.pipe_names if name not in needed]
         keep_ents = "ner" in needed
+        keep_docs = any(stage.reads_piece_docs() for stage in self.stages)
+        attrs = tuple(dict.fromkeys(a for c in needed for a in _COMPONENT_ATTRS.get(c, ())))
         tokenize = self._tokenizer_stage(nlp)
         pending: deque[_Pending] = deque()
 
@@ -228,16 +199,17 @@ class SpacyStep(Stage):
             for doc in docs:
                 language = document_language(doc)
                 if language is not None and language != nlp.lang:
-                    pending.append(_Pending(doc, [], skipped=True))
+                    pending.append(_Pending(doc, skipped=True))
                     continue
                 if doc.tokens is None:
                     for _ in tokenize.pipe([doc], batch_size=1):
                         pass
-                ranges = spacy_doc_for(doc, nlp)
-                entry = _Pending(doc, [offset for offset, _ in ranges])
+                entry = _Pending(doc)
                 pending.append(entry)
-                for _, sdoc in ranges:
+                for offset, sdoc in spacy_doc_for(doc, nlp):  # one piece at a time
+                    entry.offsets.append(offset)
                     yield sdoc
+                entry.complete = True
 
         def finish(entry: _Pending) -> Document:
             for stage in self.stages:
@@ -247,29 +219,38 @@ class SpacyStep(Stage):
                     stage.write(entry.doc, entry.pieces)
             return entry.doc
 
+        def kept(offset: int, sdoc: Any) -> Piece:
+            if keep_docs:
+                return Piece(offset, sdoc, tuple(sdoc.ents) if keep_ents else ())
+            return Piece.compact(offset, sdoc, attrs, ents=keep_ents)
+
         for group in _bounded_batches(feed(), batch_size):
             for sdoc in nlp.pipe(group, batch_size=len(group), disable=disable):
                 while pending[0].done:
                     yield finish(pending.popleft())
                 entry = pending[0]
-                offset = entry.offsets[len(entry.pieces)]
-                entry.pieces.append(Piece(offset, sdoc, tuple(sdoc.ents) if keep_ents else ()))
+                entry.pieces.append(kept(entry.offsets[len(entry.pieces)], sdoc))
                 if entry.done:
                     yield finish(pending.popleft())
+            del group, sdoc  # the batch's spaCy docs go now, not when the next batch is made
         while pending:
             yield finish(pending.popleft())
 
 
 def _bounded_batches(sdocs: Iterable[Any], batch_size: int) -> Iterator[list[Any]]:
-    """Group spaCy docs into batches of at most `batch_size` docs and about `BATCH_CHARS`
-    characters: the parser's and tagger's memory grows with the batch's length, so a long
-    document's pieces go through a few at a time rather than all in one batch."""
+    """Group spaCy docs into batches of at most `batch_size` docs and `BATCH_CHARS`
+    characters (a longer doc goes alone): the parser's and tagger's working memory grows
+    with the batch's length, so a long document's pieces go through one at a time."""
     group: list[Any] = []
     chars = 0
     for sdoc in sdocs:
+        size = len(sdoc.text)
+        if group and chars + size > BATCH_CHARS:
+            yield group
+            group, chars = [], 0
         group.append(sdoc)
-        chars += len(sdoc.text)
-        if len(group) >= batch_size or chars >= BATCH_CHARS:
+        chars += size
+        if len(group) >= batch_size:
             yield group
             group, chars = [], 0
     if group:
@@ -277,151 +258,17 @@ def _bounded_batches(sdocs: Iterable[Any], batch_size: int) -> Iterator[list[Any
 
 
 class _Pending:
-    """A document waiting for its spaCy pieces."""
+    """A document waiting for its spaCy pieces: `complete` once all were fed to the pipeline."""
 
-    __slots__ = ("doc", "offsets", "pieces", "skipped")
+    __slots__ = ("complete", "doc", "offsets", "pieces", "skipped")
 
-    def __init__(self, doc: Document, offsets: list[int], *, skipped: bool = False):
+    def __init__(self, doc: Document, *, skipped: bool = False):
         self.doc = doc
-        self.offsets = offsets
+        self.offsets: list[int] = []
         self.pieces: list[Piece] = []
         self.skipped = skipped
+        self.complete = skipped
 
     @property
     def done(self) -> bool:
-        return len(self.pieces) == len(self.offsets)
-
-
-def _spacy_safe(text: str) -> str:
-    """spaCy's string store cannot encode lone surrogates: make them U+FFFD (same length)."""
-    if text.isascii() or _SURROGATE_RE.search(text) is None:
-        return text
-    return _SURROGATE_RE.sub("\ufffd", text)
-
-
-def spacy_doc_for(doc: Document, nlp: Any) -> list[tuple[int, Any]]:
-    """The unprocessed spaCy doc(s) for a tokenized document: `[(token offset, Doc), ...]`.
-
-    When our tokens are exactly spaCy's tokens of the working text, the doc comes from
-    `nlp.tokenizer` (so tokenizer exceptions set their norms, as in `nlp(text)`); else it
-    is built from our token forms. Each paragraph (`paragraph_starts`) is a doc of its
-    own, and texts longer than `CHUNK_CHARS` (or `nlp.max_length`, when smaller) become
-    sentence-aligned chunks (`chunk_ranges`), so memory depends on the chunk, not the document. Sentence starts from `doc.sentences` are set on the docs
-    (`is_sent_start`), so the parser keeps them. A document without tokens gives `[]`.
-    """
-    from spacy.tokens import Doc
-
-    tokens = doc.tokens
-    assert tokens is not None
-    if not len(tokens):
-        return []
-    text = _spacy_safe(doc.working_text)
-    sdoc = nlp.tokenizer(text)
-    if not _same_tokens(doc, sdoc):
-        forms = tokens.norm if tokens.norm is not None else tokens.text
-        if text is not doc.working_text:
-            forms = [_spacy_safe(form) for form in forms]
-        # a gap in the original text becomes one space: the text spaCy sees differs from
-        # ours only in whitespace, and token i stays token i
-        starts, ends = tokens.start, tokens.end
-        spaces = [ends[i] < starts[i + 1] for i in range(len(starts) - 1)] + [False]
-        sdoc = Doc(nlp.vocab, words=forms, spaces=spaces)
-    n = len(sdoc)
-    cuts = set(paragraph_starts(doc))
-    limit = min(nlp.max_length, CHUNK_CHARS)
-    if len(sdoc.text) > limit:
-        cuts.update(a for a, _ in chunk_ranges(doc, sdoc, limit))
-    bounds = sorted(cuts - {0, n})
-    ranges = list(zip([0, *bounds], [*bounds, n], strict=True))
-    pieces = [(a, sdoc if (a, b) == (0, n) else sdoc[a:b].as_doc()) for a, b in ranges]
-    if doc.sentences:
-        token_starts = tokens.start
-        for s in doc.sentences:
-            i = bisect_left(token_starts, s.start)
-            k = bisect_right(bounds, i)  # the piece holding token i
-            offset, piece = pieces[k]
-            if offset < i < offset + len(piece):
-                piece[i - offset].is_sent_start = True
-    return pieces
-
-
-def paragraph_starts(doc: Document) -> list[int]:
-    """Indices of the tokens that open a paragraph: the first word token after a blank
-    line of the original text (a feed item's title and body are two paragraphs)."""
-    tokens = doc.tokens
-    assert tokens is not None
-    starts, ends, text = tokens.start, tokens.end, doc.text
-    n = len(starts)
-    found: list[int] = []
-    for match in PARAGRAPH_RE.finditer(text):
-        i = bisect_left(starts, match.end())
-        while i < n and text[starts[i] : ends[i]].isspace():
-            i += 1
-        if 0 < i < n and (not found or found[-1] < i):
-            found.append(i)
-    return found
-
-
-def _same_tokens(doc: Document, sdoc: Any) -> bool:
-    """Whether spaCy's tokens of the working text are exactly our tokens."""
-    tokens = doc.tokens
-    assert tokens is not None
-    if len(sdoc) != len(tokens):
-        return False
-    if doc.normalized is None:  # offsets index the same text: compare them, no strings
-        array = sdoc.to_array(["IDX", "LENGTH"])
-        starts = array[:, 0]
-        return starts.tolist() == tokens.start and (starts + array[:, 1]).tolist() == tokens.end
-    # our offsets index the original text: compare the token strings
-    forms = tokens.norm if tokens.norm is not None else tokens.text
-    return [t.text for t in sdoc] == [_spacy_safe(form) for form in forms]
-
-
-def chunk_ranges(doc: Document, sdoc: Any, max_length: int) -> list[tuple[int, int]]:
-    """Cut a long spaCy doc into token ranges of at most `max_length` characters each.
-
-    Cuts go, by preference, at sentence starts (`doc.sentences`, when set), then at
-    paragraph and sentence-like boundaries (after a line break, or after `.`, `!`, `?`
-    and a space), then at any space, and only then between two tokens.
-    """
-    n = len(sdoc)
-    starts = [t.idx for t in sdoc]
-    ends = [t.idx + len(t) for t in sdoc]
-    levels: list[list[int]] = []
-    if doc.sentences:
-        token_starts = doc.tokens.start  # type: ignore[union-attr]
-        levels.append(sorted({bisect_left(token_starts, s.start) for s in doc.sentences} - {0, n}))
-    soft: list[int] = []
-    spaced: list[int] = []
-    last_word = ""
-    for i in range(1, n):
-        previous = sdoc[i - 1]
-        if previous.is_space:
-            spaced.append(i)
-            if "\n" in previous.text or last_word[-1:] in _SENTENCE_END:
-                soft.append(i)
-            continue
-        last_word = previous.text
-        if previous.whitespace_:
-            spaced.append(i)
-            if last_word[-1:] in _SENTENCE_END:
-                soft.append(i)
-    levels += [soft, spaced, list(range(1, n))]
-
-    ranges: list[tuple[int, int]] = []
-    a = 0
-    while a < n:
-        # the furthest end b such that tokens [a, b) fit in max_length characters
-        b = bisect_right(ends, starts[a] + max_length)
-        if b >= n:
-            ranges.append((a, n))
-            break
-        cut = max(b, a + 1)
-        for cuts in levels:
-            k = bisect_right(cuts, b) - 1
-            if k >= 0 and cuts[k] > a:
-                cut = cuts[k]
-                break
-        ranges.append((a, cut))
-        a = cut
-    return ranges
+        return self.complete and len(self.pieces) == len(self.offsets)
