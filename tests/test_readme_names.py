@@ -28,7 +28,7 @@ def test_every_row_names_the_registered_class_and_it_imports_from_there():
 def test_every_registered_component_has_a_row():
     registry.load_plugins()
     listed = {(kind, name) for name, kind, _, _ in readme_rows()}
-    for kind in ("stage", "represent", "reader", "evaluator"):
+    for kind in ("stage", "represent", "task", "reader", "evaluator"):
         for name in registry.names(kind):
             module = registry.lookup(kind, name).__module__
             if module.split(".")[0] in ("components", "corpora"):  # not a test's own component
