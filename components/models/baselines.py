@@ -5,8 +5,8 @@ of a `TfidfVectorizer` (or `CountVectorizer`) and a linear classifier, fitted on
 token lists a task selected. The vectorizer takes the tokens as given
 (`tokenizer=tokens_as_given`, `analyzer="word"`), so `ngram_range` makes word n-grams of
 those tokens exactly as scikit-learn would. Saved without pickle: the vocabulary and idf
-as JSON and `.npy`, the classifier with `skops.io` (loaded with an explicit list of
-trusted types).
+as JSON and `.npy`, the classifier's fitted arrays as `.npy` with JSON beside them
+(`components.models.baseline_files`), so loading imports nothing beyond scikit-learn.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any, Literal, Self
 
 import numpy as np
 
+from .baseline_files import load_classifier, save_classifier
 from .estimator import FitContext, Tokens
 
 __all__ = [
@@ -32,20 +33,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-CLASSIFIER_FILE = "classifier.skops"
 VOCABULARY_FILE = "vocabulary.json"
 IDF_FILE = "idf.npy"
 ESTIMATOR_FILE = "estimator.json"
-
-#: What `skops.io.load` may rebuild from `classifier.skops`; anything else refuses to load.
-TRUSTED_TYPES = [
-    "sklearn.calibration.CalibratedClassifierCV",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.naive_bayes.MultinomialNB",
-    "sklearn.svm._classes.LinearSVC",
-]
 
 
 def tokens_as_given(tokens: Sequence[str]) -> list[str]:
@@ -141,13 +131,9 @@ class SklearnTextClassifier:
 
     def save(self, folder: Path) -> None:
         """Write the vectorizer as plain files (`vocabulary.json`: the terms in column order;
-        `idf.npy` for TF-IDF), the classifier as `classifier.skops`, and `estimator.json`.
-
-        The vocabulary is not left to skops, which writes a dict entry by entry and took
-        1.2 s for 23,000 terms; a JSON list takes milliseconds.
+        `idf.npy` for TF-IDF), the classifier as `classifier.json` and its fitted arrays as
+        `classifier.NAME.npy` (see `components.models.baseline_files`), and `estimator.json`.
         """
-        import skops.io as sio
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         vectorizer = self.model_.named_steps["vectorizer"]
@@ -155,14 +141,14 @@ class SklearnTextClassifier:
         (folder / VOCABULARY_FILE).write_text(json.dumps(terms, ensure_ascii=False), "utf-8")
         if hasattr(vectorizer, "idf_"):
             np.save(folder / IDF_FILE, np.asarray(vectorizer.idf_), allow_pickle=False)
-        sio.dump(self.model_.named_steps["classifier"], folder / CLASSIFIER_FILE)
+        save_classifier(self.model_.named_steps["classifier"], folder)
         record = {"model": self.model_name, "params": self.get_params(), "classes": self.classes_}
         (folder / ESTIMATOR_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> Self:
-        """Rebuild a fitted baseline from `folder`; skops loads only `TRUSTED_TYPES`."""
-        import skops.io as sio
+        """Rebuild a fitted baseline from `folder`: nothing is unpickled, and an array whose
+        shape does not fit the vocabulary and classes is a `ValueError` naming its file."""
         from sklearn.pipeline import Pipeline
 
         folder = Path(folder)
@@ -175,9 +161,12 @@ class SklearnTextClassifier:
         vectorizer.vocabulary_ = {term: i for i, term in enumerate(terms)}
         if (folder / IDF_FILE).is_file():
             vectorizer.idf_ = np.load(folder / IDF_FILE, allow_pickle=False)
-        classifier = sio.load(folder / CLASSIFIER_FILE, trusted=TRUSTED_TYPES)
+        classes = [str(c) for c in record["classes"]]
+        classifier = load_classifier(
+            estimator._classifier(), folder, classes=classes, n_features=len(terms)
+        )
         estimator.model_ = Pipeline([("vectorizer", vectorizer), ("classifier", classifier)])
-        estimator.classes_ = [str(c) for c in record["classes"]]
+        estimator.classes_ = classes
         estimator.history_ = []
         return estimator
 

@@ -76,7 +76,7 @@ def test_a_copied_model_folder_predicts_on_its_own(tmp_path, model_dir):
         ("folder", r"not a model folder"),
         ("pipeline.json", r"no pipeline\.json"),
         ("task.json", r"incomplete: task\.json is missing"),
-        ("model/classifier.skops", r"incomplete: classifier\.skops is missing"),
+        ("model/classifier.coef.npy", r"incomplete: classifier\.coef\.npy is missing"),
         ("corrupt", r"cannot be loaded"),
         ("bad-json", r"pipeline\.json: damaged"),
     ],
@@ -86,7 +86,7 @@ def test_a_broken_model_folder_is_one_clear_error(tmp_path, model_dir, damage, m
     if damage != "folder":
         shutil.copytree(model_dir, copy)
     if damage == "corrupt":
-        (copy / "model" / "classifier.skops").write_bytes(b"not a zip file")
+        (copy / "model" / "classifier.coef.npy").write_bytes(b"not an array")
     elif damage == "bad-json":
         (copy / "pipeline.json").write_text("{")
     elif damage != "folder":
