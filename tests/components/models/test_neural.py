@@ -9,7 +9,7 @@ import typing
 import numpy as np
 import pytest
 
-from components.models import neural
+from components.models import neural, neural_base
 from components.models.estimator import FitContext, TextEstimator
 from components.models.neural import NEURAL, BiLSTMClassifier, MLPTextClassifier, TextCNNClassifier
 from tests.components.models.training_fixtures import (  # noqa: F401
@@ -118,10 +118,10 @@ def test_one_class_is_a_clear_error(tmp_path):
 def test_choices_in_signatures_match_the_training_core():
     from components.models import training
 
-    assert typing.get_args(neural.Optimizer) == training.OPTIMIZERS
-    assert typing.get_args(neural.Schedule) == training.SCHEDULES
-    assert typing.get_args(neural.Loss) == training.LOSSES
-    assert set(typing.get_args(neural.Monitor)) <= set(training.MONITORS)
+    assert typing.get_args(neural_base.Optimizer) == training.OPTIMIZERS
+    assert typing.get_args(neural_base.Schedule) == training.SCHEDULES
+    assert typing.get_args(neural_base.Loss) == training.LOSSES
+    assert set(typing.get_args(neural_base.Monitor)) <= set(training.MONITORS)
     hints = typing.get_type_hints(BiLSTMClassifier.__init__)
     assert hints["pooling"] == neural.Pooling
     assert "cell" not in hints  # fixed by the architecture, not a parameter
