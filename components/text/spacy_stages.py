@@ -56,7 +56,8 @@ __all__ = [
     "spacy_doc_for",
 ]
 
-BATCH_CHARS = 100_000  # at most this many characters per nlp.pipe batch (or one longer doc)
+BATCH_CHARS = 200_000  # about this many characters per nlp.pipe batch of short documents
+ALONE_CHARS = CHUNK_CHARS // 2  # a spaCy doc this long goes through nlp.pipe alone
 
 # the token attributes a processed piece keeps, by the pipeline component that sets them
 _COMPONENT_ATTRS = {
@@ -238,19 +239,23 @@ class SpacyStep(Stage):
 
 
 def _bounded_batches(sdocs: Iterable[Any], batch_size: int) -> Iterator[list[Any]]:
-    """Group spaCy docs into batches of at most `batch_size` docs and `BATCH_CHARS`
-    characters (a longer doc goes alone): the parser's and tagger's working memory grows
-    with the batch's length, so a long document's pieces go through one at a time."""
+    """Group spaCy docs into batches of at most `batch_size` docs and about `BATCH_CHARS`
+    characters: the parser's and tagger's working memory grows with the batch's length.
+    A doc of `ALONE_CHARS` or more (a long document's piece) is a batch of its own, so a
+    long document goes through one piece at a time."""
     group: list[Any] = []
     chars = 0
     for sdoc in sdocs:
         size = len(sdoc.text)
-        if group and chars + size > BATCH_CHARS:
-            yield group
-            group, chars = [], 0
+        if size >= ALONE_CHARS:
+            if group:
+                yield group
+                group, chars = [], 0
+            yield [sdoc]
+            continue
         group.append(sdoc)
         chars += size
-        if len(group) >= batch_size:
+        if len(group) >= batch_size or chars >= BATCH_CHARS:
             yield group
             group, chars = [], 0
     if group:
