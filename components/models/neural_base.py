@@ -47,6 +47,9 @@ class NeuralTextClassifier:
     `weight_decay` (L2), `l1`, `dropout`, `grad_clip`; early stopping on `monitor` after
     `patience` epochs (without a validation set it monitors the training loss), the best
     weights kept. `seed`: None takes the fit context's seed. `device`: auto | cpu | cuda.
+    `threads`: CPU threads torch uses while this model trains and predicts (default 1: these
+    small networks gain little from more, and lose much when another process holds a core;
+    0 leaves torch's own setting).
     """
 
     architecture: ClassVar[str] = ""
@@ -69,6 +72,7 @@ class NeuralTextClassifier:
     min_count: int = 2
     max_vocab: int = 50000
     device: Device = "auto"
+    threads: int = 1
     seed: int | None = None
 
     def get_params(self, deep: bool = False) -> dict[str, Any]:
@@ -104,6 +108,18 @@ class NeuralTextClassifier:
         """Build the vocabulary and network on `texts`, train (resuming a checkpoint of
         `context.workdir` saved under `context.key`), keep the best epoch's weights, and write
         `history.json`, `learning_curve.png` and `gradient_norms.png` into the workdir."""
+        from .training import cpu_threads
+
+        with cpu_threads(self.threads):
+            return self._fit(texts, labels, validation, context)
+
+    def _fit(
+        self,
+        texts: Sequence[Tokens],
+        labels: Sequence[str],
+        validation: tuple[Sequence[Tokens], Sequence[str]] | None,
+        context: FitContext,
+    ) -> Self:
         from .training import Trainer, plot_gradient_norms, plot_learning_curve, seed_everything
 
         seed = context.seed if self.seed is None else self.seed
@@ -169,12 +185,14 @@ class NeuralTextClassifier:
 
     def predict_proba(self, texts: Sequence[Tokens]) -> np.ndarray:
         """Class probabilities `(len(texts), len(classes_))` in input order (eval mode, batched)."""
-        from .training import predict_outputs
+        from .training import cpu_threads, predict_outputs
 
         if len(texts) == 0:
             return np.zeros((0, len(self.classes_)))
         batches = self._batches(texts, None, shuffle=False)
-        logits = predict_outputs(self.model_, batches, device=self.device_).astype(np.float64)
+        with cpu_threads(self.threads):
+            outputs = predict_outputs(self.model_, batches, device=self.device_)
+        logits = outputs.astype(np.float64)
         logits -= logits.max(axis=1, keepdims=True)
         probs = np.exp(logits)
         return probs / probs.sum(axis=1, keepdims=True)

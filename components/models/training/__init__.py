@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .batching import Batch, BucketBatcher, FeatureBatcher
 from .checkpoint import CHECKPOINT_FILE, load_checkpoint, save_atomic
-from .devices import DeviceName, resolve_device
+from .devices import DeviceName, cpu_threads, resolve_device
 from .early_stopping import MONITORS, EarlyStopping, Monitor, monitor_mode
 from .errors import TrainingError
 from .losses import LOSSES, LossName, balanced_class_weights, l1_penalty, make_loss
@@ -55,6 +55,7 @@ __all__ = [
     "plot_gradient_norms",
     "plot_learning_curve",
     "predict_outputs",
+    "cpu_threads",
     "resolve_device",
     "rng_state",
     "save_atomic",
