@@ -16,7 +16,7 @@ from typing import Any
 
 __all__ = ["classification_card", "library_versions", "render_card_markdown", "write_card"]
 
-LIBRARIES = ("nlp-pipeline", "scikit-learn", "torch", "numpy", "skops")
+LIBRARIES = ("nlp-pipeline", "scikit-learn", "torch", "numpy")
 HEADLINE = ("accuracy", "f1_macro", "f1_weighted", "roc_auc", "log_loss")
 
 

@@ -52,8 +52,8 @@ class TextEstimator(Protocol):
     returns one row per input whose columns follow `classes_` and sum to 1. `history_` is
     a list with one dict per epoch (`epoch`, `train_loss`, `val_loss`, validation metrics,
     `lr`, `seconds`, ...), empty for models trained in one go. `save(folder)` writes plain
-    files only (JSON, `.npy`, torch state dicts loaded with `weights_only=True`, skops for
-    scikit-learn): never a pickle. `load(folder)` returns an estimator that predicts
+    files only (JSON, `.npy` read with `allow_pickle=False`, torch state dicts loaded with
+    `weights_only=True`): never a pickle. `load(folder)` returns an estimator that predicts
     identically.
     """
 

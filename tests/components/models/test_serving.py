@@ -259,13 +259,13 @@ def test_serve_refuses_a_folder_that_is_not_a_model_before_listening(tmp_path):
     from components.models.serving import serve
 
     port = _free_port()
-    with pytest.raises(ModelFolderError, match="pipeline.json is missing"):
+    with pytest.raises(ModelFolderError, match="no pipeline.json"):
         serve(tmp_path, port=port, workers=2)
     with socket.socket() as sock:  # nothing took the port
         sock.bind(("127.0.0.1", port))
 
 
-@pytest.mark.slow  # each worker process imports scikit-learn and skops: ~15-50 s on 2 busy cores
+@pytest.mark.slow  # each worker process imports scikit-learn: ~15-50 s on 2 busy cores
 def test_two_workers_start_and_answer(model_dir, loaded, held_out):
     import psutil
 
