@@ -168,7 +168,8 @@ def run(
 
 
 def _setup_logging(quiet: bool, log_file: Path | None) -> None:
-    """Warnings and errors to the terminal (unless --quiet); with --log-file, every message
+    """Warnings and errors to the terminal (unless --quiet), and the tasks' training progress
+    (one line per epoch, one per fitted task); with --log-file, every message
     from INFO up (Python warnings included) to the file, one timestamped line each.
 
     Records logged with `extra={"terminal": False}` (errors the CLI already printed) skip
@@ -181,9 +182,11 @@ def _setup_logging(quiet: bool, log_file: Path | None) -> None:
         )
         handlers.append(file_handler)
     if not quiet:
+        from rich.console import Console
         from rich.logging import RichHandler
 
-        terminal = RichHandler(show_path=False, level=logging.WARNING)
+        terminal = RichHandler(console=Console(stderr=True), show_path=False, level=logging.INFO)
+        terminal.setFormatter(logging.Formatter("%(message)s"))  # rich shows time and level
         terminal.addFilter(_for_terminal)
         handlers.append(terminal)
     logging.basicConfig(
@@ -192,7 +195,13 @@ def _setup_logging(quiet: bool, log_file: Path | None) -> None:
     logging.captureWarnings(True)
 
 
+# below WARNING, the terminal shows only training progress: each task's epochs and scores
+PROGRESS_LOGGERS = ("components.models", "pipeline.tasks")
+
+
 def _for_terminal(record: logging.LogRecord) -> bool:
+    if record.levelno < logging.WARNING and not record.name.startswith(PROGRESS_LOGGERS):
+        return False
     return getattr(record, "terminal", True)
 
 

@@ -137,3 +137,21 @@ def test_a_missing_or_damaged_model_folder_is_one_line_exit_2(tmp_path, newsgrou
     result = nlp("predict", str(broken), "--text", "hello")
     assert result.returncode == 2, result.stderr
     assert "cannot be loaded" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_training_progress_shows_each_epochs_losses_on_the_terminal(tmp_path):
+    import yaml
+
+    config = {
+        "name": "progress",
+        "corpus": {"reader": "newsgroups-mini"},
+        "stages": [{"tokenize": {"backend": "regex"}}],
+        "tasks": {"topic": {"model": "textcnn", "epochs": 2, "embed_dim": 16, "num_filters": 8}},
+        "output": {"dir": str(tmp_path / "run")},
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    result = nlp("run", str(tmp_path / "config.yaml"))
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stderr.split())  # rich wraps long lines on a narrow terminal
+    assert "topic epoch 1: train_loss" in text and "topic epoch 2: train_loss" in text
+    assert text.count("val_loss") == 2 and "INFO:" not in text  # rich's level column, once

@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel
 
 __all__ = [
-    "log_epoch",
+    "EpochLogger",
     "plain",
     "prediction",
     "read_json",
@@ -129,10 +130,18 @@ def write_folds(
     write_json(staging / "folds.json", assignment)
 
 
-def log_epoch(row: dict[str, Any]) -> None:
-    """Log one finished epoch of a neural estimator (its `FitContext.log`)."""
-    logging.getLogger("components.models").info(
-        "epoch %s: %s",
-        row.get("epoch"),
-        ", ".join(f"{k} {v:.4g}" for k, v in row.items() if isinstance(v, float)),
-    )
+@dataclass(frozen=True)
+class EpochLogger:
+    """A fit's `FitContext.log`: one line per finished epoch, naming the fit (`topic`,
+    `topic/folds/2`) so several tasks and folds can be told apart; a plain dataclass, not a
+    closure, so it crosses process boundaries."""
+
+    where: str
+
+    def __call__(self, row: dict[str, Any]) -> None:
+        scores = ", ".join(
+            f"{k} {v:.4g}" for k, v in row.items() if isinstance(v, float) and k != "seconds"
+        )
+        logging.getLogger("components.models").info(
+            "%s epoch %s: %s (%.1f s)", self.where, row.get("epoch"), scores, row.get("seconds", 0)
+        )

@@ -52,7 +52,7 @@ from .task_data import (
     test_corpus_problems,
 )
 from .task_outputs import (
-    log_epoch,
+    EpochLogger,
     move_into,
     plain,
     prediction,
@@ -248,7 +248,7 @@ class TextClassificationTask:
             run_dir=run_folder(workdir),
             key=self._fit_key(train),
             seed=self.seed,
-            log=log_epoch,
+            log=EpochLogger(_fit_name(workdir)),
         )
         held_out = (validation.tokens, validation.labels) if len(validation) else None
         return self.make_estimator().fit(
@@ -422,3 +422,12 @@ class TextClassificationTask:
         task.card_ = read_json(folder / "card.json")
         task.pipeline_ = read_json(folder / PIPELINE_FILE)
         return task
+
+
+def _fit_name(workdir: Path) -> str:
+    """`NAME` or `NAME/folds/K`: the fit's folder below the run's `tasks/` folder."""
+    parts = workdir.parts
+    if "tasks" not in parts:
+        return workdir.name
+    last = len(parts) - 1 - parts[::-1].index("tasks")
+    return "/".join(parts[last + 1 :])
