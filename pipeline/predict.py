@@ -93,9 +93,10 @@ class ModelFolder:
             ) from None
         except Exception as exc:  # noqa: BLE001 - whatever the damage: one clear line
             first = str(exc).splitlines()[0] if str(exc) else ""
+            advice = "" if "train the task again" in first else "; train the task again"
             raise ModelFolderError(
                 f"{folder}: the saved {component!r} model cannot be loaded "
-                f"({type(exc).__name__}: {first}); train the task again"
+                f"({type(exc).__name__}: {first}){advice}"
             ) from None
         return cls(
             path=folder,
