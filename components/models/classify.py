@@ -52,6 +52,7 @@ class _BaselineTask(TextClassificationTask):
     """The checks of the scikit-learn baselines' parameters."""
 
     estimator: type[SklearnTextClassifier]
+    version = "2"  # 2: saved as the fitted arrays (.npy), no longer through skops
 
     @classmethod
     def estimator_class(cls) -> type[TextEstimator]:
