@@ -55,6 +55,7 @@ class _SequenceClassifier(NeuralTextClassifier):
     freeze: bool = False
     max_length: int = 256
     min_length: ClassVar[int] = 1
+    probes_positions: ClassVar[bool] = True
 
     def _fit_features(self, texts: Sequence[Tokens], context: FitContext, seed: int) -> Any:
         self.vocabulary_ = Vocabulary.build(

@@ -53,6 +53,8 @@ class NeuralTextClassifier:
     """
 
     architecture: ClassVar[str] = ""
+    #: token-position networks: `fit` records `gradient_by_position.json` / `.png`
+    probes_positions: ClassVar[bool] = False
     epochs: int = 10
     batch_size: int = 64
     lr: float = 1e-3
@@ -107,7 +109,9 @@ class NeuralTextClassifier:
     ) -> Self:
         """Build the vocabulary and network on `texts`, train (resuming a checkpoint of
         `context.workdir` saved under `context.key`), keep the best epoch's weights, and write
-        `history.json`, `learning_curve.png` and `gradient_norms.png` into the workdir."""
+        `history.json`, `learning_curve.png` and `gradient_norms.png` into the workdir (and,
+        for token-sequence networks, `gradient_by_position.json` / `.png`: the gradient
+        reaching each position after epoch 1 and after training)."""
         from .training import cpu_threads
 
         with cpu_threads(self.threads):
@@ -135,6 +139,7 @@ class NeuralTextClassifier:
         pretrained = self._fit_features(texts, context, seed)
         train = self._batches(texts, y, shuffle=True, seed=seed)
         val = None
+        probe_texts, probe_y = texts, y
         if validation is not None and len(validation[0]):
             keep = [i for i, label in enumerate(validation[1]) if str(label) in index]
             if len(keep) < len(validation[1]):
@@ -144,6 +149,8 @@ class NeuralTextClassifier:
                 )
             val_y = np.asarray([index[str(validation[1][i])] for i in keep], dtype=np.int64)
             val = self._batches([validation[0][i] for i in keep], val_y, shuffle=False)
+            if keep:
+                probe_texts, probe_y = [validation[0][i] for i in keep], val_y
         self.model_ = self._network(len(self.classes_), pretrained)
         loss_params: dict[str, Any] = {"num_classes": len(self.classes_), "targets": y}
         if self.class_weight is not None:
@@ -170,8 +177,9 @@ class NeuralTextClassifier:
         )
         workdir = Path(context.workdir)
         workdir.mkdir(parents=True, exist_ok=True)
+        probe = self._position_probe(probe_texts, probe_y, len(texts), loss_params, context)
         self.history_ = trainer.fit(
-            self.model_, train, val, workdir=workdir, key=context.key, log_epoch=context.log
+            self.model_, train, val, workdir=workdir, key=context.key, log_epoch=probe
         )
         self.device_ = trainer.device_
         self.best_epoch_ = trainer.best_epoch_
@@ -181,7 +189,53 @@ class NeuralTextClassifier:
             monitor=trainer.monitor if val else "train_loss",
         )
         plot_gradient_norms(self.history_, workdir / "gradient_norms.png")
+        if self.probes_positions:
+            self._write_position_probe(probe, trainer.best_epoch_, workdir)
         return self
+
+    def _position_probe(
+        self, texts: Sequence[Tokens], y: Any, n_train: int, loss_params: Any, context: FitContext
+    ) -> Any:
+        """The Trainer's `log_epoch`: `context.log`, wrapped (for token-position networks) in
+        a `PositionGradientRecorder` of the first documents of `texts` (validation, else
+        training): n_train / 20 of them (8 to 64), so a probe costs ~5% of an epoch."""
+        from .training import PositionGradientRecorder, make_loss, resolve_device
+
+        if not self.probes_positions:
+            return context.log
+        n = min(64, max(8, n_train // 20), len(texts))
+        return PositionGradientRecorder(
+            model=self.model_,
+            batches=self._batches(texts[:n], y[:n], shuffle=False),
+            loss_fn=make_loss(self.loss, **loss_params).to(resolve_device(self.device)),
+            max_documents=n,
+            epochs=(1,),
+            then=context.log,
+        )
+
+    def _write_position_probe(self, probe: Any, best_epoch: int | None, workdir: Path) -> None:
+        """Measure the trained network too; write `gradient_by_position.json` and `.png`."""
+        from .training import plot_gradient_by_position
+
+        final = probe.record(f"after training (best epoch {best_epoch})", epoch=best_epoch)
+        self.gradient_by_position_ = probe.records_
+        pooling = getattr(self, "pooling", None)
+        name = self.architecture + (f", pooling {pooling}" if pooling else "")
+        record = {"architecture": self.architecture, "records": self.gradient_by_position_}
+        (workdir / "gradient_by_position.json").write_text(json.dumps(record), "utf-8")
+        plot_gradient_by_position(
+            self.gradient_by_position_,
+            workdir / "gradient_by_position.png",
+            title=f"Gradient reaching each position: {name}",
+        )
+        norms = final["mean_norm"]
+        far = min(50, len(norms) - 1)
+        log.info(
+            "%s: gradient %d tokens before the last is %.2g of the last token's",
+            self.architecture,
+            far,
+            norms[far] / norms[0] if norms[0] else float("nan"),
+        )
 
     def predict_proba(self, texts: Sequence[Tokens]) -> np.ndarray:
         """Class probabilities `(len(texts), len(classes_))` in input order (eval mode, batched)."""

@@ -1,4 +1,5 @@
-"""Training plots as PNG files: the learning curve and the per-layer gradient norms."""
+"""Training plots as PNG files: the learning curve, the per-layer gradient norms and the
+gradient reaching each position of the input."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["plot_gradient_norms", "plot_learning_curve"]
+__all__ = ["plot_gradient_by_position", "plot_gradient_norms", "plot_learning_curve"]
 
 
 def plot_learning_curve(
@@ -72,6 +73,52 @@ def plot_gradient_norms(history: Sequence[dict[str, Any]], path: Path) -> Path:
     ax.set_title("Gradient norm per layer group")
     if groups:
         ax.legend(loc="best")
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def plot_gradient_by_position(
+    records: Sequence[dict[str, Any]], path: Path, *, title: str, min_documents: int = 3
+) -> Path:
+    """Mean ||dloss/d embedding|| by distance from the last token (log scale), one line per
+    record of `PositionGradientRecorder.records_` (`label`, `mean_norm`, `documents`), over
+    the distances at least `min_documents` documents reach; written to `path` (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    underflow = False
+    for record in records:
+        docs = record["documents"]
+        floor = min(min_documents, max(docs, default=0))
+        reach = sum(1 for n in docs if n >= floor)
+        values = record["mean_norm"][:reach]
+        underflow |= any(v == 0 for v in values)
+        ax.plot(
+            range(reach),
+            [v if v > 0 else float("nan") for v in values],
+            label=f"{record['label']} ({docs[0] if docs else 0} documents)",
+        )
+    ax.set_yscale("log")
+    ax.set_xlabel("distance from the last token (0 = the last token)")
+    ax.set_ylabel("mean L2 norm of dloss / d embedding")
+    ax.set_title(title)
+    if records:
+        ax.legend(loc="best")
+    if underflow:
+        ax.annotate(
+            "a line stops where the gradient is exactly 0 (below float32's range)",
+            xy=(0.01, 0.01),
+            xycoords="axes fraction",
+            fontsize=8,
+            color="grey",
+        )
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
