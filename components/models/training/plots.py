@@ -94,10 +94,12 @@ def plot_gradient_by_position(
 
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     underflow = False
+    widest = 1
     for record in records:
         docs = record["documents"]
         floor = min(min_documents, max(docs, default=0))
         reach = sum(1 for n in docs if n >= floor)
+        widest = max(widest, reach)
         values = record["mean_norm"][:reach]
         underflow |= any(v == 0 for v in values)
         ax.plot(
@@ -106,6 +108,7 @@ def plot_gradient_by_position(
             label=f"{record['label']} ({docs[0] if docs else 0} documents)",
         )
     ax.set_yscale("log")
+    ax.set_xlim(0, widest - 1)  # as far as the documents reach, even where a line stopped
     ax.set_xlabel("distance from the last token (0 = the last token)")
     ax.set_ylabel("mean L2 norm of dloss / d embedding")
     ax.set_title(title)
@@ -113,7 +116,8 @@ def plot_gradient_by_position(
         ax.legend(loc="best")
     if underflow:
         ax.annotate(
-            "a line stops where the gradient is exactly 0 (below float32's range)",
+            "a line stops where the gradient is exactly 0 (below float32's range);\n"
+            f"the axis ends where fewer than {min_documents} documents reach",
             xy=(0.01, 0.01),
             xycoords="axes fraction",
             fontsize=8,
