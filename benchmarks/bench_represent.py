@@ -6,7 +6,10 @@
                                                          # components/represent/RESULTS.md (~15 min, 2 cores)
 
 Speed sections use gensim's 300 Lee news articles (repeated where stated), tokenized
-once by our `tokenize` stage before timing: the ratios are "beyond tokenization".
+once by our `tokenize` stage before timing: the ratios are "beyond tokenization". TF-IDF
+and Word2Vec time ours and the bare library in alternating rounds (A, B, A, B, ...), so
+that load from other processes hits both alike, and print the median ratio of the rounds,
+their range and the machine's load.
 The quality section trains on the largest real English text available offline
 (see `embedding_corpus`).
 """
@@ -17,15 +20,17 @@ import bz2
 import csv
 import gc
 import json
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import SHARED, lee_texts  # noqa: E402
+from benchmarks.common import SHARED, lee_texts, load  # noqa: E402
 
 
 def tokenized(texts: list[str]) -> list:
@@ -45,6 +50,30 @@ def best_of(fn, repeat: int = 3) -> float:
     return min(times)
 
 
+def alternating(sides: dict[str, Callable[[], object]], rounds: int = 5) -> dict[str, list[float]]:
+    """Seconds of each side in each of `rounds` rounds, the sides run one after the other
+    within a round, in reverse order every other round (A B, B A, A B, ...), so that a busy
+    spell of the machine, or a drift, hits all alike."""
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    for round_ in range(rounds):
+        order = list(sides.items())
+        for name, fn in order[::-1] if round_ % 2 else order:
+            gc.collect()
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return times
+
+
+def ratios(numerator: list[float], denominator: list[float]) -> str:
+    """'median M (range A-B) of N alternating rounds' of the per-round ratios."""
+    values = [a / b for a, b in zip(numerator, denominator, strict=True)]
+    return (
+        f"median {statistics.median(values):.2f} (range {min(values):.2f}-{max(values):.2f}) "
+        f"of {len(values)} alternating rounds"
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # speed
 
@@ -58,19 +87,25 @@ def bench_tfidf() -> None:
     select = TfIdf().select
     joined = [" ".join(select(d)) for d in docs]
     words = sum(len(j.split()) for j in joined)
-    ours = best_of(lambda: TfIdf().fit_transform(docs))
-    # same work: scikit-learn reads the same Documents through the same token selection
-    same = best_of(lambda: TfidfVectorizer(analyzer=select).fit_transform(docs))
-    # scikit-learn on the selected tokens, pre-joined: only splits on spaces
-    split = best_of(
-        lambda: TfidfVectorizer(
-            tokenizer=str.split, token_pattern=None, lowercase=False
-        ).fit_transform(joined)
+    # same work: scikit-learn reads the same Documents through the same token selection;
+    # "split": scikit-learn on the selected tokens, pre-joined, only splitting on spaces
+    times = alternating(
+        {
+            "ours": lambda: TfIdf().fit_transform(docs),
+            "same": lambda: TfidfVectorizer(analyzer=select).fit_transform(docs),
+            "split": lambda: TfidfVectorizer(
+                tokenizer=str.split, token_pattern=None, lowercase=False
+            ).fit_transform(joined),
+        },
+        rounds=15,
     )
+    ours, same, split = (statistics.median(times[k]) for k in ("ours", "same", "split"))
     print(
-        f"tfidf fit+transform on {len(docs)} docs / {words} tokens: ours {ours:.3f}s; "
-        f"TfidfVectorizer with the same token selection {same:.3f}s -> ratio {ours / same:.2f}; "
-        f"TfidfVectorizer on pre-selected tokens joined by spaces {split:.3f}s -> ratio {ours / split:.2f}"
+        f"tfidf fit+transform on {len(docs)} docs / {words} tokens, median seconds: ours {ours:.3f}s, "
+        f"TfidfVectorizer with the same token selection {same:.3f}s, on pre-selected tokens "
+        f"joined by spaces {split:.3f}s. Time ratio ours / same selection: "
+        f"{ratios(times['ours'], times['same'])}; ours / pre-joined: "
+        f"{ratios(times['ours'], times['split'])} ({load()})"
     )
 
 
@@ -83,11 +118,18 @@ def bench_word2vec() -> None:
     params = dict(vector_size=100, window=5, min_count=2, sg=1, epochs=5, seed=1, workers=1)
     sentences = [Word2Vec().select(d) for d in docs]
     words = sum(map(len, sentences)) * params["epochs"]
-    bare = best_of(lambda: GensimWord2Vec(sentences, **params), repeat=2)
-    ours = best_of(lambda: Word2Vec(**params).fit(docs), repeat=2)
+    times = alternating(
+        {
+            "bare": lambda: GensimWord2Vec(sentences, **params),
+            "ours": lambda: Word2Vec(**params).fit(docs),
+        },
+        rounds=7,
+    )
+    bare, ours = statistics.median(times["bare"]), statistics.median(times["ours"])
     print(
-        f"word2vec (skip-gram, 1 worker): ours {words / ours:,.0f} words/s, bare gensim {words / bare:,.0f} words/s "
-        f"-> ratio {bare / ours:.3f} (our words/s over gensim's)"
+        f"word2vec (skip-gram, 1 worker), median round: ours {words / ours:,.0f} words/s, "
+        f"bare gensim {words / bare:,.0f} words/s; speed ratio ours / gensim "
+        f"{ratios(times['bare'], times['ours'])} ({load()})"
     )
 
 
