@@ -172,7 +172,11 @@ class TransformerClassifier(nn.Module):
         self.embedding = make_embedding(
             vocab_size, embed_dim, padding_idx=padding_idx, pretrained=pretrained, freeze=freeze
         )
-        dim = self.embedding.embedding_dim
+        width = self.embedding.embedding_dim
+        # attention splits the width between the heads: pretrained vectors of another width
+        # (GloVe's 50 with 4 heads) are projected to the next multiple of `heads`
+        dim = -(-width // heads) * heads
+        self.project = nn.Linear(width, dim) if dim != width else nn.Identity()
         self.position = nn.Embedding(max_length, dim)
         layer = nn.TransformerEncoderLayer(
             dim, heads, dim_feedforward=feedforward, dropout=dropout, batch_first=True
@@ -184,7 +188,7 @@ class TransformerClassifier(nn.Module):
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Logits `(batch, num_classes)`."""
         positions = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0)
-        x = self.embedding(ids) + self.position(positions)
+        x = self.project(self.embedding(ids)) + self.position(positions)
         real = _padding_mask(ids, lengths)
         h = self.encoder(x, src_key_padding_mask=~real)
         mask = real.unsqueeze(-1).to(h.dtype)
