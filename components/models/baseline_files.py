@@ -33,7 +33,6 @@ __all__ = ["CLASSIFIER_FILE", "load_classifier", "save_classifier"]
 
 CLASSIFIER_FILE = "classifier.json"
 FORMAT = 1
-OLD_SKOPS_FILE = "classifier.skops"
 
 
 def _array_path(folder: Path, name: str) -> Path:
@@ -121,11 +120,6 @@ def load_classifier(template: Any, folder: Path, *, classes: list[str], n_featur
     wrong kind or an array of the wrong shape.
     """
     folder = Path(folder)
-    if not (folder / CLASSIFIER_FILE).is_file() and (folder / OLD_SKOPS_FILE).is_file():
-        raise ValueError(
-            f"{OLD_SKOPS_FILE}: saved in the former skops format, which is no longer read "
-            "(train the task again)"
-        )
     record = json.loads((folder / CLASSIFIER_FILE).read_text(encoding="utf-8"))
     kind = _kind(template)
     if record.get("format") != FORMAT or record.get("kind") != kind:
