@@ -14,7 +14,7 @@ import inspect
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from components.ml.splits import CrossValidation, HoldoutSettings
 from components.represent.tokens import Field
@@ -24,7 +24,6 @@ from .baselines import (
     LinearSvmClassifier,
     LogisticRegressionClassifier,
     NaiveBayesClassifier,
-    SklearnTextClassifier,
 )
 from .estimator import TextEstimator
 from .neural import NEURAL
@@ -48,16 +47,45 @@ __all__ = [
 DEFAULT_SPLIT = HoldoutSettings()
 
 
-class _BaselineTask(TextClassificationTask):
-    """The checks of the scikit-learn baselines' parameters."""
+def _common_parameters(
+    *,
+    label: str = "label",
+    split: HoldoutSettings = DEFAULT_SPLIT,
+    cv: CrossValidation | None = None,
+    test_corpus: dict[str, Any] | None = None,
+    field: Field = "lower",
+    drop_stop: bool = False,
+    seed: int = 1,
+) -> None:
+    """The parameters every classification task takes, before its model's own (this
+    signature is their config schema)."""
 
-    estimator: type[SklearnTextClassifier]
-    version = "2"  # 2: saved as the fitted arrays (.npy), no longer through skops
+
+#: each task class -> its constructor's signature (common + estimator parameters)
+_SIGNATURES: dict[type, inspect.Signature] = {}
+
+
+class _GeneratedTask(TextClassificationTask):
+    """A task whose parameters are the common ones then its estimator's (see `_task_class`)."""
+
+    estimator: type[Any]
+
+    def __init__(self, **params: Any):
+        for name, param in _SIGNATURES[type(self)].parameters.items():
+            setattr(self, name, params.pop(name, param.default))
+        if params:
+            raise TypeError(f"{type(self).__name__} got unexpected parameters: {sorted(params)}")
 
     @classmethod
     def estimator_class(cls) -> type[TextEstimator]:
-        """The baseline estimator this task trains."""
+        """The estimator this task trains."""
         return cls.estimator
+
+
+class _BaselineTask(_GeneratedTask):
+    """The checks of the scikit-learn baselines' parameters."""
+
+    version = "2"  # 2: saved as the fitted arrays (.npy), no longer through skops
 
     @classmethod
     def estimator_problems(cls, params: Mapping[str, Any]) -> list[str]:
@@ -83,101 +111,8 @@ class _BaselineTask(TextClassificationTask):
         return problems
 
 
-@register("task", "logreg")
-class LogisticRegressionTask(_BaselineTask):
-    """Logistic regression over TF-IDF of each document's tokens (scikit-learn).
-
-    Common parameters: `label` (the meta key holding the class), `split` (holdout:
-    test, validation, seed, stratify), `cv` (cross-validation: folds, stratified, seed,
-    method, repeats, date_field), `test_corpus` (a reader spec to test on instead of a
-    holdout part), `field` and `drop_stop` (token selection), `seed`. Model: `C`,
-    `max_iter`, `class_weight`, and the TF-IDF settings `ngram_range`, `min_df`,
-    `max_df`, `sublinear_tf`.
-    """
-
-    model = "logreg"
-    estimator = LogisticRegressionClassifier
-
-    def __init__(
-        self,
-        *,
-        label: str = "label",
-        split: HoldoutSettings = DEFAULT_SPLIT,
-        cv: CrossValidation | None = None,
-        test_corpus: dict[str, Any] | None = None,
-        field: Field = "lower",
-        drop_stop: bool = False,
-        C: float = 1.0,
-        max_iter: int = 1000,
-        class_weight: Literal["balanced"] | None = None,
-        ngram_range: tuple[int, int] = (1, 1),
-        min_df: int | float = 1,
-        max_df: int | float = 1.0,
-        sublinear_tf: bool = True,
-        seed: int = 1,
-    ):
-        self.label = label
-        self.split = split
-        self.cv = cv
-        self.test_corpus = test_corpus
-        self.field = field
-        self.drop_stop = drop_stop
-        self.C = C
-        self.max_iter = max_iter
-        self.class_weight = class_weight
-        self.ngram_range = ngram_range
-        self.min_df = min_df
-        self.max_df = max_df
-        self.sublinear_tf = sublinear_tf
-        self.seed = seed
-
-
-@register("task", "linear-svm")
-class LinearSvmTask(_BaselineTask):
-    """A linear SVM over TF-IDF, probabilities by Platt scaling on held-out folds.
-
-    The common parameters as for `logreg`; model: `C`, `max_iter`, `class_weight`,
-    `calibration_folds` (folds of `CalibratedClassifierCV`; every class needs at least
-    two training documents) and the TF-IDF settings.
-    """
-
-    model = "linear-svm"
-    estimator = LinearSvmClassifier
-
-    def __init__(
-        self,
-        *,
-        label: str = "label",
-        split: HoldoutSettings = DEFAULT_SPLIT,
-        cv: CrossValidation | None = None,
-        test_corpus: dict[str, Any] | None = None,
-        field: Field = "lower",
-        drop_stop: bool = False,
-        C: float = 1.0,
-        max_iter: int = 2000,
-        class_weight: Literal["balanced"] | None = None,
-        ngram_range: tuple[int, int] = (1, 1),
-        min_df: int | float = 1,
-        max_df: int | float = 1.0,
-        sublinear_tf: bool = True,
-        calibration_folds: int = 3,
-        seed: int = 1,
-    ):
-        self.label = label
-        self.split = split
-        self.cv = cv
-        self.test_corpus = test_corpus
-        self.field = field
-        self.drop_stop = drop_stop
-        self.C = C
-        self.max_iter = max_iter
-        self.class_weight = class_weight
-        self.ngram_range = ngram_range
-        self.min_df = min_df
-        self.max_df = max_df
-        self.sublinear_tf = sublinear_tf
-        self.calibration_folds = calibration_folds
-        self.seed = seed
+class _LinearSvmChecks(_BaselineTask):
+    """The baselines' checks and `calibration_folds` >= 2."""
 
     @classmethod
     def estimator_problems(cls, params: Mapping[str, Any]) -> list[str]:
@@ -190,75 +125,8 @@ class LinearSvmTask(_BaselineTask):
         return problems
 
 
-@register("task", "naive-bayes")
-class NaiveBayesTask(_BaselineTask):
-    """Multinomial naive Bayes over token counts (or TF-IDF) of each document.
-
-    The common parameters as for `logreg`; model: `alpha` (additive smoothing),
-    `features` (counts | tfidf) and the vectorizer settings.
-    """
-
-    model = "naive-bayes"
-    estimator = NaiveBayesClassifier
-
-    def __init__(
-        self,
-        *,
-        label: str = "label",
-        split: HoldoutSettings = DEFAULT_SPLIT,
-        cv: CrossValidation | None = None,
-        test_corpus: dict[str, Any] | None = None,
-        field: Field = "lower",
-        drop_stop: bool = False,
-        alpha: float = 1.0,
-        features: Literal["counts", "tfidf"] = "counts",
-        ngram_range: tuple[int, int] = (1, 1),
-        min_df: int | float = 1,
-        max_df: int | float = 1.0,
-        sublinear_tf: bool = False,
-        seed: int = 1,
-    ):
-        self.label = label
-        self.split = split
-        self.cv = cv
-        self.test_corpus = test_corpus
-        self.field = field
-        self.drop_stop = drop_stop
-        self.alpha = alpha
-        self.features = features
-        self.ngram_range = ngram_range
-        self.min_df = min_df
-        self.max_df = max_df
-        self.sublinear_tf = sublinear_tf
-        self.seed = seed
-
-
-BASELINE_TASKS: dict[str, type[TextClassificationTask]] = {
-    "logreg": LogisticRegressionTask,
-    "linear-svm": LinearSvmTask,
-    "naive-bayes": NaiveBayesTask,
-}
-
-
-# ------------------------------------------------------------------ the neural tasks
-
-
-class NeuralTask(TextClassificationTask):
-    """A task training one of the torch networks; its parameters are the common ones
-    followed by the network estimator's own (see `components.models.neural`)."""
-
-    estimator: type[Any]
-
-    def __init__(self, **params: Any):
-        for name, param in _NEURAL_SIGNATURES[type(self)].parameters.items():
-            setattr(self, name, params.pop(name, param.default))
-        if params:
-            raise TypeError(f"{type(self).__name__} got unexpected parameters: {sorted(params)}")
-
-    @classmethod
-    def estimator_class(cls) -> type[TextEstimator]:
-        """The network estimator this task trains."""
-        return cls.estimator
+class NeuralTask(_GeneratedTask):
+    """A task training one of the torch networks (see `components.models.neural`)."""
 
     @classmethod
     def estimator_problems(cls, params: Mapping[str, Any]) -> list[str]:
@@ -283,16 +151,14 @@ class NeuralTask(TextClassificationTask):
         return problems
 
 
-#: each neural task class -> its constructor's signature (common + estimator parameters)
-_NEURAL_SIGNATURES: dict[type, inspect.Signature] = {}
-
-
-def _neural_task(model: str, class_name: str) -> type[NeuralTask]:
-    """A registered task class for the network `model`, whose `__init__` signature (the
-    config schema) is the common parameters then the estimator's, with resolved types."""
-    estimator = NEURAL[model]
-    common = inspect.signature(LogisticRegressionTask.__init__).parameters
-    common_hints = typing.get_type_hints(LogisticRegressionTask.__init__, include_extras=True)
+def _task_class(
+    model: str, class_name: str, estimator: type[Any], base: type[_GeneratedTask], what: str
+) -> type[_GeneratedTask]:
+    """A registered task class for `model`, whose `__init__` signature (the config schema)
+    is the common parameters then the estimator's own, with resolved types; written once
+    for every model, so a task and its estimator never drift apart."""
+    common = inspect.signature(_common_parameters).parameters
+    common_hints = typing.get_type_hints(_common_parameters, include_extras=True)
     own = inspect.signature(estimator).parameters
     own_hints = typing.get_type_hints(estimator.__init__, include_extras=True)
     params = [common[name].replace(annotation=common_hints[name]) for name in COMMON_PARAMETERS]
@@ -302,36 +168,59 @@ def _neural_task(model: str, class_name: str) -> type[NeuralTask]:
         if name not in COMMON_PARAMETERS
     ]
     keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
-    signature = inspect.Signature(keyword)
 
-    def __init__(self: NeuralTask, **params: Any) -> None:
-        NeuralTask.__init__(self, **params)
+    def __init__(self: _GeneratedTask, **params: Any) -> None:
+        _GeneratedTask.__init__(self, **params)
 
     __init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD), *keyword]
     )
     __init__.__annotations__ = {p.name: p.annotation for p in keyword}
     doc = (
-        f"Trains the `{model}` network ({estimator.__name__}) on each document's tokens.\n\n"
-        "The common parameters as for `logreg` (label, split, cv, test_corpus, field, "
-        "drop_stop, seed), then the network's: "
+        f"Trains {what} ({estimator.__name__}) on each document's tokens.\n\n"
+        "Common parameters: `label` (the meta key holding the class), `split` (holdout: "
+        "test, validation, seed, stratify), `cv` (cross-validation: folds, stratified, seed, "
+        "method, repeats, date_field), `test_corpus` (a reader spec to test on instead of a "
+        "holdout part), `field` and `drop_stop` (token selection), `seed`. The model's: "
         + ", ".join(f"`{name}`" for name in own if name not in COMMON_PARAMETERS)
         + ".\n\n"
         + (inspect.getdoc(estimator) or "")
     )
-    cls = type(
-        class_name,
-        (NeuralTask,),
-        {
-            "__init__": __init__,
-            "__doc__": doc,
-            "model": model,
-            "estimator": estimator,
-            "__module__": __name__,
-        },
-    )
-    _NEURAL_SIGNATURES[cls] = signature
+    namespace = {
+        "__init__": __init__,
+        "__doc__": doc,
+        "model": model,
+        "estimator": estimator,
+        "__module__": __name__,
+    }
+    cls = type(class_name, (base,), namespace)
+    _SIGNATURES[cls] = inspect.Signature(keyword)
     return register("task", model)(cls)
+
+
+LogisticRegressionTask = _task_class(
+    "logreg", "LogisticRegressionTask", LogisticRegressionClassifier, _BaselineTask,
+    "logistic regression over TF-IDF",
+)  # fmt: skip
+LinearSvmTask = _task_class(
+    "linear-svm", "LinearSvmTask", LinearSvmClassifier, _LinearSvmChecks,
+    "a linear SVM over TF-IDF, probabilities by Platt scaling",
+)  # fmt: skip
+NaiveBayesTask = _task_class(
+    "naive-bayes", "NaiveBayesTask", NaiveBayesClassifier, _BaselineTask,
+    "multinomial naive Bayes over token counts or TF-IDF",
+)  # fmt: skip
+
+BASELINE_TASKS: dict[str, type[TextClassificationTask]] = {
+    "logreg": LogisticRegressionTask,
+    "linear-svm": LinearSvmTask,
+    "naive-bayes": NaiveBayesTask,
+}
+
+
+def _neural_task(model: str, class_name: str) -> type[_GeneratedTask]:
+    """The registered task of the network `model` (see `_task_class`)."""
+    return _task_class(model, class_name, NEURAL[model], NeuralTask, f"the `{model}` network")
 
 
 LstmTask = _neural_task("lstm", "LstmTask")
