@@ -51,6 +51,15 @@ _LAZY_COMPONENTS = {
     "TextCnnTask": ("task", "textcnn", "components.models.classify"),
     "TransformerTask": ("task", "transformer", "components.models.classify"),
     "MlpTask": ("task", "mlp", "components.models.classify"),
+    "LdaTopics": ("task", "lda", "components.analytics.topics"),
+    "NmfTopics": ("task", "nmf", "components.analytics.topics"),
+    "LeadSummary": ("task", "lead", "components.analytics.summaries"),
+    "TextRankSummary": ("task", "textrank", "components.analytics.summaries"),
+    "LexRankSummary": ("task", "lexrank", "components.analytics.summaries"),
+    "VaderSentiment": ("task", "vader", "components.analytics.sentiment"),
+    "Keywords": ("task", "keywords", "components.analytics.keywords"),
+    "Entities": ("task", "entities", "components.analytics.entities"),
+    "RelatedStories": ("task", "related", "components.analytics.related"),
 }
 for _kind, _name, _module in _LAZY_COMPONENTS.values():
     register_lazy(_kind, _name, _module)
@@ -66,6 +75,15 @@ def __getattr__(attribute: str) -> Any:
 
 __all__ = [
     "BagOfWords",
+    "Entities",
+    "Keywords",
+    "LdaTopics",
+    "LeadSummary",
+    "LexRankSummary",
+    "NmfTopics",
+    "RelatedStories",
+    "TextRankSummary",
+    "VaderSentiment",
     "BiLstmTask",
     "GruTask",
     "LinearSvmTask",

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
+
+from .dates import read_date
 
 __all__ = [
     "CrossValidation",
@@ -176,8 +178,6 @@ def parse_dates(values: Sequence[Any], ids: Sequence[str], field: str) -> list[d
     """Each document's date from `meta[field]` (ISO 8601 or anything `dateutil` reads),
     timezone-aware ones converted to UTC. Raises `SplitError` naming `cv.date_field`, the
     count and the first ids of documents without a readable date."""
-    from dateutil import parser
-
     dates: list[datetime] = []
     missing: list[str] = []
     unreadable: list[str] = []
@@ -185,19 +185,10 @@ def parse_dates(values: Sequence[Any], ids: Sequence[str], field: str) -> list[d
         if value is None or value == "":
             missing.append(doc_id)
             continue
-        if isinstance(value, datetime):
-            parsed = value
-        else:
-            try:
-                parsed = parser.isoparse(str(value))
-            except ValueError:
-                try:
-                    parsed = parser.parse(str(value))
-                except (ValueError, OverflowError):
-                    unreadable.append(doc_id)
-                    continue
-        if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        parsed = read_date(value)
+        if parsed is None:
+            unreadable.append(doc_id)
+            continue
         dates.append(parsed)
     if missing or unreadable:
         bad, what = (missing, "lack") if missing else (unreadable, "have an unreadable date in")
