@@ -75,6 +75,39 @@ def read_mini_newsgroups() -> tuple[list[str], list[str], list[str]]:
     return [str(t) for t in bunch["data"]], labels, files
 
 
+# Usenet's zone names as fixed offsets (hours from UTC): a header's "EST" means UTC-5
+# whatever the season; dateutil knows only UTC and GMT by name.
+_US_ZONES = {
+    name: offset * 3600
+    for name, offset in {
+        "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+    }.items()
+}  # fmt: skip
+
+
+def posted_date(post: str) -> str | None:
+    """The post's `Date:` header as ISO 8601 in UTC, or `None` when absent or unreadable.
+
+    The headers are RFC 822 dates with Usenet's variations (`29 Apr 93 17:30:25`,
+    `6 Apr 1993 15:36 EST`); a date without a zone is taken as UTC.
+    """
+    from datetime import UTC
+
+    from dateutil import parser
+
+    header, _, _ = post.partition("\n\n")
+    for line in header.splitlines():
+        if line.lower().startswith("date:"):
+            try:
+                parsed = parser.parse(line[5:].strip(), tzinfos=_US_ZONES)
+            except (ValueError, OverflowError):
+                return None
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+            return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None
+
+
 def strip_headers(post: str) -> str:
     """A Usenet post without its header block (up to the first blank line)."""
     _, sep, body = post.partition("\n\n")
@@ -86,7 +119,8 @@ class MiniNewsgroupsReader(Reader):
     """gensim's 200 `mini_newsgroup` posts, `meta["label"]` alt.atheism or sci.space.
 
     Ids `newsgroups-000` ... `newsgroups-199` in the file's order; `meta["file"]` is the
-    original 20 Newsgroups file name. `headers: false` (default) removes each post's
+    original 20 Newsgroups file name, `meta["published"]` the post's `Date:` header (ISO
+    8601, UTC; April 1993). `headers: false` (default) removes each post's
     header block, which names the newsgroup and so would give the label away.
     """
 
@@ -99,6 +133,7 @@ class MiniNewsgroupsReader(Reader):
         for i, (text, label, name) in enumerate(zip(texts, labels, files, strict=True)):
             body = text if self.headers else strip_headers(text)
             meta = {"source": "gensim:mini_newsgroup", "label": label, "file": name}
+            meta["published"] = posted_date(text)
             yield Document(id=f"newsgroups-{i:03d}", text=body.strip(), meta=meta)
 
     def count(self) -> int | None:

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from corpora.newsgroups import MiniNewsgroupsReader, _PlainDataUnpickler
+from corpora.newsgroups import MiniNewsgroupsReader, _PlainDataUnpickler, read_mini_newsgroups
 
 
 def test_the_posts_come_with_their_newsgroup_as_label_and_no_header_giving_it_away():
@@ -38,3 +38,14 @@ def test_the_decoder_refuses_any_object_but_plain_data():
     blob = pickle.dumps(Evil(), protocol=2)
     with pytest.raises(pickle.UnpicklingError, match=r"refusing __builtin__\.print"):
         _PlainDataUnpickler(io.BytesIO(blob)).load()
+
+
+def test_every_post_carries_its_usenet_date_in_utc():
+    docs = list(MiniNewsgroupsReader().read())
+    texts, _, _ = read_mini_newsgroups()
+    dates = [doc.meta["published"] for doc in docs]
+    assert all(d is not None and d.endswith("Z") for d in dates)
+    assert min(dates) >= "1993-04" and max(dates) < "1993-06"  # the 20 Newsgroups collection
+    # a header with a named US zone is converted: 15:36 EST is 20:36 UTC
+    est = next(i for i, t in enumerate(texts) if "\nDate:  6 Apr 1993 15:36 EST" in t)
+    assert dates[est] == "1993-04-06T20:36:00Z"
