@@ -82,7 +82,7 @@ _US_ZONES = {
     for name, offset in {
         "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
     }.items()
-}  # fmt: skip
+} | {"UT": 0}  # fmt: skip
 
 
 def posted_date(post: str) -> str | None:
