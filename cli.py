@@ -622,6 +622,27 @@ def init(
     )
 
 
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder (the output.dir of a run).")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where to write the HTML (default: RUN_DIR/report.html)."),
+    ] = None,
+) -> None:
+    """Render a run folder's report: one self-contained report.html; prints its path."""
+    from pipeline.report import NotARunFolder, render_report
+
+    try:
+        path = render_report(run_dir, out)
+    except NotARunFolder as exc:
+        raise _err(str(exc), EXIT_CONFIG) from None
+    except OSError as exc:
+        target = exc.filename or out or run_dir / "report.html"
+        raise _err(f"cannot write the report {target}: {exc.strerror or exc}", EXIT_RUN) from None
+    typer.echo(str(path))
+
+
 cache_app = typer.Typer(help="Inspect and bound a run folder's stage cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 

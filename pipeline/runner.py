@@ -10,7 +10,8 @@
 2. represent: the corpus learners are fitted on the run's documents, reducing across
    shards on the same executor where they can.
 3. tasks: each task is fitted on the run's documents and saved in `tasks/NAME/`.
-4. report: (none yet) a report rendered from what the tasks wrote.
+4. report: when tasks ran, `report.html` rendered from what the run folder holds
+   (`pipeline.report`); a report that fails is a warning, never a failed run.
 5. publish: a remote `output.dir` is uploaded from its local staging folder.
 
 The run folder holds `config.yaml` (resolved), `manifest.json`, the documents,
@@ -260,7 +261,27 @@ class Run:
             )
 
     def _report(self) -> None:
-        """Render the run report from what the tasks wrote: no task writes one yet."""
+        """When tasks ran, render `report.html` (`pipeline.report`) and record its path and
+        seconds in the manifest (`report`). A report that cannot be written is a warning and
+        `report.error` in the manifest: the run's results stand without it."""
+        if not self.manifest.get("tasks"):
+            return
+        from .report import render_report
+
+        t0 = time.perf_counter()
+        try:
+            path = render_report(self.run_dir)
+            entry: dict[str, Any] = {"path": os.path.relpath(path, self.run_dir)}
+        except Exception as exc:  # noqa: BLE001 - a failed report must never fail a finished run
+            reason = f"{type(exc).__name__}: {exc}"
+            logger.warning("could not write the run report in %s: %s", self.run_dir, reason)
+            entry = {"error": reason}
+        entry["seconds"] = round(time.perf_counter() - t0, 4)
+        self.manifest["report"] = entry
+        try:
+            atomic_write(self.run_dir / "manifest.json", _manifest_bytes(self.manifest))
+        except OSError as exc:
+            logger.warning("could not record the report in %s: %s", self.run_dir, exc)
 
     def _publish(self, remote: RemoteRun | None) -> None:
         """A remote `output.dir`: upload what changed, `manifest.json` last."""

@@ -39,6 +39,7 @@ from components.represent.tokens import Field, token_stream
 from pipeline.config import ConfigError
 from pipeline.document import Document
 from pipeline.registry import parameters
+from pipeline.report_sections import image_block, metrics_block, text_block, write_section
 
 from .card import classification_card, write_card
 from .estimator import FitContext, TextEstimator
@@ -77,6 +78,7 @@ OUTPUTS = (
     "predictions.jsonl",
     "test_corpus_predictions.jsonl",
     "confusion_matrix.png",
+    "report.json",
     "card.json",
     "card.md",
     "folds.json",
@@ -354,7 +356,31 @@ class TextClassificationTask:
             confusion_png(
                 test["confusion_matrix"], test["classes"], staging / "confusion_matrix.png"
             )
+        self._write_report_section(staging, metrics)
         write_card(staging, self.card_)
+
+    def _write_report_section(self, staging: Path, metrics: dict[str, Any]) -> None:
+        """The task's section of the run report: test scores, cross-validation, the matrix."""
+        blocks = []
+        if metrics["test"]:
+            test = metrics["test"]
+            where = "the external test corpus" if metrics["split"]["test_corpus"] else "held out"
+            blocks.append(text_block(f"{test['documents']:,} test documents ({where})."))
+            values = {"accuracy": test["accuracy"], "macro-F1": test["f1_macro"]}
+            blocks.append(metrics_block("Test scores", values))
+        if metrics.get("cv"):
+            summary = metrics["cv"]["summary"]
+            values = {
+                name: f"{summary[key]['mean']:.4f} ± {summary[key]['std']:.4f}"
+                for name, key in (("accuracy", "accuracy"), ("macro-F1", "f1_macro"))
+                if key in summary
+            }
+            title = f"Cross-validation ({metrics['cv']['folds']} folds, mean ± std)"
+            blocks.append(metrics_block(title, values))
+        if metrics["test"]:
+            blocks.append(image_block("Confusion matrix (test)", "confusion_matrix.png"))
+        if blocks:
+            write_section(staging, f"Classification: {self.label} ({self.model})", blocks, order=60)
 
     # ------------------------------------------------------------- use
 
