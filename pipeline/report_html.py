@@ -143,9 +143,11 @@ def table(
     )
     body = []
     for n, row in enumerate(shown):
+        texts = [_cell_text(v, decimals[i]) for i, v in enumerate(row)]
         cells = "".join(
-            f"<td{' class=num' if numeric[i] else ''}>{esc(_cell_text(v, decimals[i]))}</td>"
-            for i, v in enumerate(row)
+            f"<td{' class=num' if numeric[i] else ' class=long' if len(t) > 40 else ''}>"
+            f"{esc(t)}</td>"
+            for i, t in enumerate(texts)
         )
         body.append(f"<tr class=extra>{cells}</tr>" if n >= folded_after else f"<tr>{cells}</tr>")
     out = heading(title)
@@ -307,6 +309,7 @@ p{margin:8px 0}
 .table-wrap{overflow-x:auto;margin:6px 0 10px}
 table{border-collapse:collapse;width:auto;min-width:min(100%,520px);font-size:14px}
 th,td{text-align:left;padding:7px 16px 7px 12px;border-bottom:1px solid var(--line);vertical-align:top}
+td{max-width:560px}td.long{overflow-wrap:anywhere;min-width:14em}
 thead th{font-size:12.5px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);
 font-weight:600;border-bottom:2px solid #cbd5e1;white-space:nowrap}
 tbody tr:nth-child(even){background:var(--zebra)}
