@@ -46,18 +46,22 @@ def fit_tasks(
     """Fit and save every task of the `tasks:` section; return per-task manifest rows.
 
     `input_keys` identify the run's document files (as for the learners): a task whose
-    inputs and settings are unchanged since it was saved is skipped (`reused: true`).
+    inputs and settings are unchanged since it was saved is skipped (`reused: true`). A task
+    that names an earlier task in a parameter also depends on that task's fit.
     `config` is the run's resolved config: its `corpus` and `stages` are written into each
     task folder as `pipeline.json` (with the task's name, component and parameters), so the
     saved folder can turn raw text into predictions on its own. A task that refuses its
     data (`ConfigError`: a missing label key, a single class) leaves no folder behind.
     """
     rows: dict[str, Any] = {}
+    keys: dict[str, str] = {}
     corpus = RunCorpus(run_dir)
     for name, settings in tasks.items():
         component, params = task_component(settings)
         cls = registry.lookup("task", component)
-        key = fit_fingerprint(input_keys, component, params, getattr(cls, "version", "1"))
+        inputs = [*input_keys, *_upstream_keys(params, keys)]
+        key = fit_fingerprint(inputs, component, params, getattr(cls, "version", "1"))
+        keys[name] = key
         folder = run_dir / "tasks" / name
         row: dict[str, Any] = {"component": component, "path": f"tasks/{name}"}
         if is_fitted(folder, key):
@@ -81,6 +85,13 @@ def fit_tasks(
         rows[name] = {**row, "reused": False, "seconds": round(time.perf_counter() - t0, 4)}
         logger.info("fitted task %s (%s) in %.2f s", name, component, rows[name]["seconds"])
     return rows
+
+
+def _upstream_keys(params: Mapping[str, Any], fitted: Mapping[str, str]) -> list[str]:
+    """The fingerprints of the earlier tasks this one names in a parameter (a sentiment task's
+    `topics: topics` reads that task's predictions), so refitting those refits this one."""
+    named = {v for v in params.values() if isinstance(v, str)}
+    return [f"task:{name}:{fitted[name]}" for name in sorted(named & set(fitted))]
 
 
 def _pipeline_record(

@@ -129,6 +129,36 @@ def test_an_unchanged_task_is_skipped_and_a_changed_one_refitted(tmp_path, lee_t
     assert stamp.stat().st_mtime_ns != written
 
 
+@register("task", "majority-follower")
+class MajorityFollower(MajorityBaseline):
+    """Predicts what an earlier task of the run (named by `of`) found to be the majority."""
+
+    def __init__(self, *, of: str = "baseline", label: str = "label", smoothing: float = 0.0):
+        super().__init__(label=label, smoothing=smoothing)
+        self.of = of
+
+    def fit(self, corpus: Iterable[Document], run_dir: Path) -> MajorityFollower:
+        earlier = orjson.loads((run_dir.parent / self.of / "model.json").read_bytes())
+        self.classes_, self.majority_ = earlier["classes"], earlier["majority"]
+        return self
+
+
+def test_a_task_naming_an_earlier_task_is_refitted_when_that_task_is(tmp_path, lee_texts):
+    corpus, _ = _labelled_corpus(tmp_path / "lee.jsonl", lee_texts[:80])
+    config = _config(tmp_path, corpus)
+    config["tasks"]["follower"] = {"model": "majority-follower", "of": "baseline"}
+    config["tasks"]["bystander"] = {"model": "majority-baseline"}
+    first = run(config)
+    assert {row["reused"] for row in first.manifest["tasks"].values()} == {False}
+    assert run(config).manifest["tasks"]["follower"]["reused"] is True
+
+    config["tasks"]["baseline"]["smoothing"] = 0.5
+    rows = run(config).manifest["tasks"]
+    assert rows["baseline"]["reused"] is False
+    assert rows["follower"]["reused"] is False  # it read the refitted task's output
+    assert rows["bystander"]["reused"] is True
+
+
 def test_a_task_parameter_is_validated_like_any_component(tmp_path, lee_texts):
     corpus, _ = _labelled_corpus(tmp_path / "lee.jsonl", lee_texts[:5])
     with pytest.raises(
