@@ -33,7 +33,8 @@ __all__ = [
 ]
 
 MAX_TABLE_ROWS = 50  # longer tables are cut, with a note saying how many rows were left out
-FOLDED_AFTER = 12  # rows shown before a "show all" toggle
+FOLDED_AFTER = 12  # rows shown before a "show all" toggle ...
+FOLD_ABOVE = 20  # ... in tables longer than this
 _TOGGLES = itertools.count(1)  # ids of the toggles, unique within a page
 
 
@@ -126,7 +127,7 @@ def table(
     """A table with a header row and zebra rows; numeric columns right-aligned, their
     fractions to the same number of decimals.
 
-    Rows beyond `folded_after` are hidden behind a "show all" toggle (pure CSS; printed
+    In tables of more than `FOLD_ABOVE` rows, rows beyond `folded_after` are hidden behind a "show all" toggle (pure CSS; printed
     pages show them); rows beyond `max_rows` are left out with a note.
     """
     shown = [list(r) for r in rows[:max_rows]]
@@ -151,7 +152,7 @@ def table(
         )
         body.append(f"<tr class=extra>{cells}</tr>" if n >= folded_after else f"<tr>{cells}</tr>")
     out = heading(title)
-    folded = len(shown) > folded_after + 2  # folding away one or two rows saves nothing
+    folded = len(shown) > max(FOLD_ABOVE, folded_after)
     if folded:
         toggle = f"more-{next(_TOGGLES)}"
         out += f'<div class=folding><input type=checkbox class=more-toggle id="{toggle}">'
@@ -309,7 +310,7 @@ p{margin:8px 0}
 .table-wrap{overflow-x:auto;margin:6px 0 10px}
 table{border-collapse:collapse;width:auto;min-width:min(100%,520px);font-size:14px}
 th,td{text-align:left;padding:7px 16px 7px 12px;border-bottom:1px solid var(--line);vertical-align:top}
-td{max-width:560px}td.long{overflow-wrap:anywhere;min-width:14em}
+td{max-width:560px}td.long{overflow-wrap:anywhere;min-width:14em;max-width:720px}
 thead th{font-size:12.5px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);
 font-weight:600;border-bottom:2px solid #cbd5e1;white-space:nowrap}
 tbody tr:nth-child(even){background:var(--zebra)}
@@ -320,7 +321,8 @@ td.excerpt,td .excerpt{color:#475569;font-size:13px}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:13px}
 dl.defs{display:grid;grid-template-columns:max-content 1fr;gap:6px 22px;margin:12px 0 0}
 dl.defs dt{color:var(--muted);font-size:13.5px}dl.defs dd{margin:0;overflow-wrap:anywhere}
-.row{display:flex;flex-wrap:wrap;gap:0 40px;align-items:flex-start}
+.row{display:flex;flex-wrap:wrap;gap:0 32px;align-items:flex-start}.row table{min-width:0}
+.row th,.row td{padding:6px 12px 6px 10px}
 figure{margin:12px 0 16px}
 figure img{display:block;max-width:100%;height:auto;border:1px solid var(--line);border-radius:6px;background:#fff}
 figcaption{font-size:13px;color:var(--muted);margin-top:6px}

@@ -126,19 +126,45 @@ def _block(block: Any, folder: Path, index: int) -> str:
     return h.note(f"Block {index} of {REPORT_FILE} has an unknown kind {kind!r}; skipped.", "warn")
 
 
+SIDE_BY_SIDE_COLUMNS = 4  # tables this narrow, one after the other, share a row
+
+
+def _pairing(block: Any) -> str | None:
+    """The kind of row a block can share with its neighbours of the same kind, or None."""
+    if not isinstance(block, Mapping):
+        return None
+    if block.get("kind") == "metrics":
+        return "metrics"
+    columns = block.get("columns")
+    if block.get("kind") == "table" and isinstance(columns, list):
+        return "table" if len(columns) <= SIDE_BY_SIDE_COLUMNS else None
+    return None
+
+
 def _side_by_side(rendered: list[tuple[Any, str]]) -> str:
-    """Join the blocks' HTML, setting runs of consecutive metrics blocks side by side."""
-    out, run = [], []
+    """Join the blocks' HTML, setting runs of consecutive metrics blocks, or of narrow
+    tables, side by side (they wrap when the page is too narrow)."""
+    out: list[str] = []
+    run: list[str] = []
+    run_kind = None
+
+    def flush() -> None:
+        if len(run) > 1:
+            out.append("<div class=row>" + "".join(f"<div>{html}</div>" for html in run) + "</div>")
+        else:
+            out.extend(run)
+        run.clear()
+
     for block, html in rendered:
-        if isinstance(block, Mapping) and block.get("kind") == "metrics":
-            run.append(f"<div>{html}</div>")
-            continue
-        if run:
-            out.append(f"<div class=row>{''.join(run)}</div>" if len(run) > 1 else run[0])
-            run = []
-        out.append(html)
-    if run:
-        out.append(f"<div class=row>{''.join(run)}</div>" if len(run) > 1 else run[0])
+        kind = _pairing(block)
+        if kind is None or kind != run_kind:
+            flush()
+        run_kind = kind
+        if kind is None:
+            out.append(html)
+        else:
+            run.append(html)
+    flush()
     return "".join(out)
 
 
