@@ -29,6 +29,7 @@ __all__ = [
     "token_count",
 ]
 
+COUNT_NAMES = {"skipped_seen": "skipped as seen"}
 EXAMPLES_SHOWN = 8  # quarantined documents shown as examples
 REASONS_SHOWN = 15
 
@@ -116,6 +117,8 @@ def corpus_section(run: RunFiles) -> h.Section:
             "documents kept": counts.get("out"),
             "documents quarantined": counts.get("quarantined"),
         }
+        if "updated" in counts:
+            values["documents updated (seen before, changed)"] = counts["updated"]
         if "skipped_seen" in counts:
             values["documents seen by an earlier run (skipped)"] = counts["skipped_seen"]
         if tokens is not None:
@@ -133,9 +136,10 @@ def corpus_section(run: RunFiles) -> h.Section:
 
 
 def _count_check(counts: Mapping[str, Any]) -> str:
-    parts = [("out", counts.get("out")), ("quarantined", counts.get("quarantined"))]
-    if "skipped_seen" in counts:
-        parts.append(("skipped as seen", counts.get("skipped_seen")))
+    # every count but `in` is a way out (incremental runs add updated and skipped_seen)
+    parts = [(COUNT_NAMES.get(k, k), v) for k, v in counts.items() if k != "in"]
+    if not {"out", "quarantined"} <= set(counts):
+        return h.note("The manifest's document counts are incomplete.", "warn")
     numbers = [v for _, v in parts if isinstance(v, int)]
     if len(numbers) < len(parts) or not isinstance(counts.get("in"), int):
         return h.note("The manifest's document counts are incomplete.", "warn")
@@ -157,7 +161,7 @@ def _languages_html(run_dir: Path) -> str:
         return h.note("No document files with languages were found.")
     total = sum(counts.values())
     rows = [[code, n, f"{100 * n / total:.1f}%"] for code, n in counts.most_common()]
-    return h.table(["language", "documents", "share"], rows, title="Languages", max_rows=20)
+    return h.table(["language", "documents", "share"], rows, title="Languages (documents in the run folder)", max_rows=20)
 
 
 def language_counts(run_dir: Path) -> Counter[str]:

@@ -295,6 +295,30 @@ def test_a_malformed_manifest_costs_only_its_own_sections(run_copy):
     assert section_ids(html)[-1] == "task-category"
 
 
+def test_an_incremental_run_accounts_for_documents_seen_before(tmp_path, lee_texts):
+    corpus = tmp_path / "corpus.jsonl"
+    config = resolve_config(
+        {
+            "corpus": {"reader": "jsonl", "path": str(corpus)},
+            "stages": [{"tokenize": {"backend": "regex"}}],
+            "output": {"dir": str(tmp_path / "run"), "incremental": True},
+        }
+    )
+    write_corpus(corpus, lee_texts[:20])
+    run(config)
+    write_corpus(corpus, lee_texts[:30])  # 10 new articles; the bad lines come again
+    counts = run(config).manifest["documents"]
+    assert counts["out"] == 10 and counts["skipped_seen"] >= 20  # and bad lines seen before
+    text = text_of(section_html(page(render_report(tmp_path / "run")), "corpus"))
+    formula = " + ".join(
+        f"{'skipped as seen' if k == 'skipped_seen' else k} {v:,}"
+        for k, v in counts.items()
+        if k != "in"
+    )
+    assert f"in {counts['in']:,} = {formula} ✓ every input document is accounted for" in text
+    assert "en 30 " in text  # the languages of every document the folder holds
+
+
 def test_a_run_without_tasks_writes_no_report_but_one_can_be_rendered(tmp_path, lee_texts):
     result = lee_run(tmp_path, lee_texts[:30], tasks=False)
     assert "report" not in result.manifest and not (result.run_dir / "report.html").exists()
