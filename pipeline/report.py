@@ -33,6 +33,12 @@ __all__ = ["REPORT_HTML", "NotARunFolder", "is_run_folder", "render_report"]
 logger = logging.getLogger(__name__)
 
 REPORT_HTML = "report.html"
+ENDINGS = {
+    "failed": "The run failed",
+    "interrupted": "The run was interrupted",
+    "stopped": "The run was stopped early",
+    "running": "The run is still running, or was killed",
+}
 RUN_FOLDER_MARKERS = ("manifest.json", "config.yaml", "documents", "tasks")
 
 
@@ -149,6 +155,12 @@ def _overview(run: RunFiles) -> h.Section:
         ("documents / s", timings.get("documents_per_second"), ""),
     ]
     body = "".join(h.note(n, "warn") for n in run.notes)
+    status = run.manifest.get("status")
+    if status not in (None, "complete"):
+        reason = run.manifest.get("reason")
+        how = ENDINGS.get(str(status), f"The run's status is {status}")
+        ended = how + (f": {reason}." if reason else ".")
+        body += h.note(ended + " What it finished is shown below.", "warn")
     body += h.stat_cards([c for c in cards if c[1] is not None]) if counts or timings else ""
     body += "<h3>Configuration</h3>" + h.definitions(_config_summary(run))
     versions = run.manifest.get("versions")

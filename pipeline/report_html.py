@@ -127,8 +127,9 @@ def table(
     """A table with a header row and zebra rows; numeric columns right-aligned, their
     fractions to the same number of decimals.
 
-    In tables of more than `FOLD_ABOVE` rows, rows beyond `folded_after` are hidden behind a "show all" toggle (pure CSS; printed
-    pages show them); rows beyond `max_rows` are left out with a note.
+    In tables of more than `FOLD_ABOVE` rows, rows beyond `folded_after` are hidden behind
+    a "show all" toggle (pure CSS; printed pages show them); rows beyond `max_rows` are
+    left out with a note.
     """
     shown = [list(r) for r in rows[:max_rows]]
     width = max([len(columns), *(len(r) for r in shown)]) if shown or columns else 0

@@ -107,6 +107,8 @@ def token_count(run: RunFiles) -> int | None:
 
 
 def corpus_section(run: RunFiles) -> h.Section:
+    """Document counts with the `in = out + quarantined (+ ...)` check, tokens, shards, and
+    the languages of the documents in the folder."""
     counts = run.documents
     body = ""
     if counts:
@@ -138,10 +140,9 @@ def corpus_section(run: RunFiles) -> h.Section:
 def _count_check(counts: Mapping[str, Any]) -> str:
     # every count but `in` is a way out (incremental runs add updated and skipped_seen)
     parts = [(COUNT_NAMES.get(k, k), v) for k, v in counts.items() if k != "in"]
-    if not {"out", "quarantined"} <= set(counts):
-        return h.note("The manifest's document counts are incomplete.", "warn")
     numbers = [v for _, v in parts if isinstance(v, int)]
-    if len(numbers) < len(parts) or not isinstance(counts.get("in"), int):
+    complete = {"out", "quarantined"} <= set(counts) and len(numbers) == len(parts)
+    if not complete or not isinstance(counts.get("in"), int):
         return h.note("The manifest's document counts are incomplete.", "warn")
     total = sum(numbers)
     formula = f"in {counts['in']:,} = " + " + ".join(f"{k} {v:,}" for k, v in parts)
@@ -161,7 +162,8 @@ def _languages_html(run_dir: Path) -> str:
         return h.note("No document files with languages were found.")
     total = sum(counts.values())
     rows = [[code, n, f"{100 * n / total:.1f}%"] for code, n in counts.most_common()]
-    return h.table(["language", "documents", "share"], rows, title="Languages (documents in the run folder)", max_rows=20)
+    title = "Languages (documents in the run folder)"
+    return h.table(["language", "documents", "share"], rows, title=title, max_rows=20)
 
 
 def language_counts(run_dir: Path) -> Counter[str]:
@@ -183,7 +185,8 @@ def language_counts(run_dir: Path) -> Counter[str]:
 def _metas(path: Path) -> list[Any]:
     if path.suffix == ".jsonl":
         with path.open("rb") as fh:
-            return [orjson.loads(line).get("meta") for line in fh if line.strip()]
+            records = [orjson.loads(line) for line in fh if line.strip()]
+        return [r.get("meta") if isinstance(r, dict) else None for r in records]
     import pyarrow.parquet as pq
 
     column = pq.read_table(path, columns=["meta"]).column("meta").to_pylist()
@@ -194,6 +197,8 @@ def _metas(path: Path) -> list[Any]:
 
 
 def timings_section(run: RunFiles) -> h.Section:
+    """Run totals and throughput, a row per stage and per task, and a bar chart of their
+    seconds."""
     timings = run.manifest.get("timings") or {}
     stages = [s for s in run.manifest.get("stages") or [] if isinstance(s, dict)]
     if not timings and not stages:
@@ -205,7 +210,9 @@ def timings_section(run: RunFiles) -> h.Section:
         "reading the corpus": _seconds(timings.get("read_seconds")),
         "documents per second": timings.get("documents_per_second"),
         "tokens per second": timings.get("words_per_second"),
-        "shards computed / reused": f"{timings.get('shards_computed', '–')} / {timings.get('shards_reused', '–')}",
+        "shards computed / reused": (
+            f"{timings.get('shards_computed', '–')} / {timings.get('shards_reused', '–')}"
+        ),
     }
     body = h.metrics_table({k: v for k, v in values.items() if v is not None})
     stage_time = sum(
@@ -285,6 +292,8 @@ def reason_group(reason: str) -> str:
 
 
 def quarantine_section(run: RunFiles) -> h.Section:
+    """Quarantined documents by stage and by kind of reason, with the first few examples;
+    a manifest count that `quarantine.jsonl` does not match is a note."""
     path = run.run_dir / "quarantine.jsonl"
     groups: Counter[str] = Counter()
     examples: list[dict[str, Any]] = []
@@ -334,10 +343,8 @@ def quarantine_section(run: RunFiles) -> h.Section:
             ["source", "id", "reason", "excerpt"], rows, title=f"First {len(rows)} examples"
         )
     if isinstance(counted, int) and path.is_file() and counted != total + unreadable:
-        body += h.note(
-            f"The manifest counts {counted:,} quarantined documents; quarantine.jsonl lists {total:,}.",
-            "warn",
-        )
+        mismatch = f"The manifest counts {counted:,} quarantined documents; "
+        body += h.note(mismatch + f"quarantine.jsonl lists {total:,}.", "warn")
     if unreadable:
         body += h.note(f"{unreadable:,} lines of quarantine.jsonl could not be read.", "warn")
     return h.Section("quarantine", "Quarantine", body)

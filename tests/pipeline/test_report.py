@@ -288,11 +288,14 @@ def test_a_malformed_manifest_costs_only_its_own_sections(run_copy):
     manifest = orjson.loads((run_copy / "manifest.json").read_bytes())
     manifest["stages"] = "not a list"
     manifest["documents"] = {"in": 10, "out": 7, "quarantined": 2}
+    manifest["status"], manifest["reason"] = "failed", "OSError: No space left on device"
     (run_copy / "manifest.json").write_bytes(orjson.dumps(manifest))
     html = page(render_report(run_copy))
     assert "✗ the counts do not add up (9 ≠ 10)" in html
     assert "The manifest counts 2 quarantined documents; quarantine.jsonl lists 4" in text_of(html)
     assert section_ids(html)[-1] == "task-category"
+    assert "The run failed: OSError: No space left on device." in text_of(html)
+    assert '<span class="badge badge-failed">failed</span>' in html
 
 
 def test_an_incremental_run_accounts_for_documents_seen_before(tmp_path, lee_texts):
