@@ -157,6 +157,11 @@ def run(
     typer.echo(summary)
     logger.info(summary)
     logger.info(_timings_line(manifest["timings"]))
+    report = manifest.get("report") or {}
+    if report.get("path"):
+        typer.echo(f"report: {result.run_dir / report['path']}")
+    elif report.get("error"):
+        typer.echo(f"report: not written ({report['error']})", err=True)
     if result.quarantine_exceeded:
         check = manifest["quarantine_check"]
         raise _fail(
@@ -231,6 +236,14 @@ def _print_summary(manifest: dict[str, Any]) -> None:
         table.add_row(row["name"], str(row["in"]), str(row["out"]), str(row["quarantined"]), shown)
     console = Console(stderr=True)
     console.print(table)
+    if manifest.get("tasks"):
+        tasks = Table(title="tasks", title_justify="left")
+        for column in ("task", "component", "seconds"):
+            tasks.add_column(column, justify="right" if column == "seconds" else "left")
+        for name, row in manifest["tasks"].items():
+            shown = "reused" if row.get("reused") else f"{row.get('seconds', 0):.2f}"
+            tasks.add_row(name, str(row.get("component", "")), shown)
+        console.print(tasks)
     console.print(_timings_line(timings))
 
 
