@@ -122,18 +122,23 @@ def document_entities(
     ]
     stats: Counter[str] = Counter()
     people = {_folded(w): w for e, w in zip(ents, words, strict=True) if e.label == "PERSON"}
-    for i, (label, name) in enumerate(canonical):
-        if label != "PERSON":
-            continue
+    full_name = {}  # each distinct PERSON name -> the one longer name it ends, if exactly one
+    for folded, name in people.items():
         longer = [w for w in people.values() if _is_suffix(name, w)]
         longest = [w for w in longer if not any(_is_suffix(w, other) for other in longer)]
         if len(longest) == 1:
-            canonical[i] = ("PERSON", longest[0])
+            full_name[folded] = longest[0]
+    for i, (label, name) in enumerate(canonical):
+        if label == "PERSON" and _folded(name) in full_name:
+            canonical[i] = ("PERSON", full_name[_folded(name)])
             stats["surname"] += 1
     extra: Counter[tuple[str, tuple[str, ...]]] = Counter()
     if use_coref and doc.coref:
+        by_end: dict[int, list[int]] = {}  # entity mentions by where their name ends
+        for i, e in enumerate(ents):
+            by_end.setdefault(_trimmed_end(e), []).append(i)
         for chain in doc.coref:
-            _count_chain(chain, ents, canonical, extra, stats)
+            _count_chain(chain, ents, by_end, canonical, extra, stats)
     counts: Counter[tuple[str, tuple[str, ...]]] = Counter(canonical)
     counts.update(extra)
     merged: dict[tuple[str, tuple[str, ...]], int] = {}
@@ -150,25 +155,22 @@ def document_entities(
 def _count_chain(
     chain: Sequence[Span],
     ents: Sequence[Span],
+    by_end: dict[int, list[int]],
     canonical: list[tuple[str, tuple[str, ...]]],
     extra: Counter[tuple[str, tuple[str, ...]]],
     stats: Counter[str],
 ) -> None:
     """Give a coreference chain's mentions to the named entity the chain holds most often
-    (ties: the longer name); its other names that are the last words of it join it."""
-    ends = [_trimmed_end(e) for e in ents]
+    (ties: the longer name); its other names that are the last words of it join it. A
+    mention is an entity's when they overlap and their names end at the same character
+    ("Ms Smith" and the entity "Smith", "Smith's" and "Smith")."""
     matched: list[int | None] = []
     for mention in chain:
-        end = _trimmed_end(mention)
-        hit = next(
-            (
-                i
-                for i, e in enumerate(ents)
-                if ends[i] == end and e.start < mention.end and mention.start < e.end
-            ),
-            None,
+        candidates = by_end.get(_trimmed_end(mention), ())
+        overlapping = (
+            i for i in candidates if ents[i].start < mention.end and mention.start < ents[i].end
         )
-        matched.append(hit)
+        matched.append(next(overlapping, None))
     named = Counter(canonical[i] for i in matched if i is not None)
     if not named:
         return

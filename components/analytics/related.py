@@ -10,7 +10,7 @@ carried by several feeds is one group.
 
 from __future__ import annotations
 
-import logging
+import hashlib
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -28,9 +28,8 @@ from pipeline.report_sections import metrics_block, table_block, text_block, wri
 from ..represent.tokens import Field
 from .base import AnalyticsTask, JsonLines, document_tokens, write_json
 
-__all__ = ["NearDuplicates", "RelatedStories", "connected_groups", "exact_neighbours", "shingles"]
+__all__ = ["NearDuplicates", "RelatedStories", "connected_groups", "exact_neighbours"]
 
-logger = logging.getLogger(__name__)
 
 BLOCK_CELLS = 4_000_000  # similarity cells computed at once (16 MB of float32)
 ANN_INSTALL = 'pip install "nlp-pipeline[ann]"'
@@ -112,31 +111,53 @@ def approximate_neighbours(
 
 
 class NearDuplicates:
-    """Near-duplicate pairs found one item at a time: MinHash of each item's shingles
-    (seeded), candidates from `MinHashLSH`, kept when the estimated Jaccard similarity
-    is at least `threshold`. `pairs` holds `(earlier key, later key)`."""
+    """Near-duplicate pairs found one item at a time: a seeded MinHash of each item's
+    distinct word `shingle`-grams, candidates from `MinHashLSH`, kept when the estimated
+    Jaccard similarity is at least `threshold`. `pairs` holds `(earlier key, later key)`.
 
-    def __init__(self, *, threshold: float, num_perm: int, seed: int):
+    A shingle's 32-bit hash combines its words' hashes (BLAKE2b, each word hashed once
+    per corpus), a few array operations per document instead of a SHA-1 per shingle."""
+
+    def __init__(self, *, threshold: float, num_perm: int, shingle: int, seed: int):
         from datasketch import MinHash, MinHashLSH
 
         self.threshold = threshold
-        self.num_perm = num_perm
-        self.seed = seed
+        self.shingle = shingle
         self.lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-        self._seeded = MinHash(num_perm=num_perm, seed=seed)
+        self._seeded = MinHash(num_perm=num_perm, seed=seed, hashfunc=_as_is)
+        multipliers = np.random.default_rng(seed).integers(1, 2**32, size=shingle)
+        self._multipliers = multipliers.astype(np.uint64) | np.uint64(1)
+        self._word_hashes: dict[str, int] = {}
         self._signatures: dict[int, np.ndarray] = {}
         self.pairs: list[tuple[int, int]] = []
 
-    def add(self, key: int, shingles: list[str]) -> None:
-        """Index one item and record its pairs with the items added before."""
+    def shingle_hashes(self, words: list[str]) -> np.ndarray:
+        """The distinct 32-bit hashes of the word `shingle`-grams of `words` (one shingle,
+        all of them, when there are fewer words)."""
+        known = self._word_hashes
+        for word in set(words).difference(known):
+            digest = hashlib.blake2b(word.encode("utf-8"), digest_size=4).digest()
+            known[word] = int.from_bytes(digest, "little")
+        hashes = np.fromiter(map(known.__getitem__, words), dtype=np.uint64, count=len(words))
+        size = min(self.shingle, len(words))
+        windows = len(words) - size + 1
+        combined = np.zeros(max(windows, 0), dtype=np.uint64)
+        for j in range(size):  # position-dependent multipliers: "a b" and "b a" differ
+            combined ^= (hashes[j : j + windows] * self._multipliers[j]) & np.uint64(0xFFFFFFFF)
+        return np.unique(combined)
+
+    def add(self, key: int, words: list[str]) -> None:
+        """Index one item by its words and record its pairs with the items added before."""
         from datasketch import MinHash
 
         seeded = self._seeded
         sketch = MinHash(
-            num_perm=self.num_perm, seed=self.seed, permutations=seeded.permutations,
+            num_perm=len(seeded.hashvalues),
+            hashfunc=_as_is,
+            permutations=seeded.permutations,
             scheme=seeded.scheme,
-        )  # fmt: skip
-        sketch.update_batch([s.encode("utf-8") for s in shingles])
+        )
+        sketch.update_batch(self.shingle_hashes(words).tolist())
         values = sketch.hashvalues
         for other in self.lsh.query(sketch):  # LSH candidates, kept when the estimate agrees
             if float(np.mean(self._signatures[other] == values)) >= self.threshold:
@@ -145,13 +166,9 @@ class NearDuplicates:
         self._signatures[key] = values.copy()
 
 
-def shingles(tokens: list[str], size: int) -> list[str]:
-    """The distinct word `size`-grams of `tokens` (the whole list when it is shorter)."""
-    if len(tokens) <= size:
-        return [" ".join(tokens)]
-    return list(
-        dict.fromkeys(" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1))
-    )
+def _as_is(value: int) -> int:
+    """The hash function given to datasketch: the values are hashes already."""
+    return value
 
 
 def connected_groups(pairs: Iterable[tuple[int, int]], n: int) -> list[list[int]]:
@@ -228,7 +245,10 @@ class RelatedStories(AnalyticsTask):
         minhash = None
         if self.duplicates == "minhash":
             minhash = NearDuplicates(
-                threshold=self.threshold, num_perm=self.num_perm, seed=self.seed
+                threshold=self.threshold,
+                num_perm=self.num_perm,
+                shingle=self.shingle,
+                seed=self.seed,
             )
         documents = self._documents(corpus, seen, minhash, where)
         if self.features == "tfidf":
@@ -299,7 +319,7 @@ class RelatedStories(AnalyticsTask):
             seen.rows.append(position)
             if minhash is not None:
                 words = document_tokens(doc, field=self.field, drop_stop=False, where=where)
-                minhash.add(len(seen.rows) - 1, shingles(words, self.shingle))
+                minhash.add(len(seen.rows) - 1, words)
             yield doc, tokens
 
     def _tfidf(self, documents: Iterator[tuple[Document, list[str]]]) -> Any:
@@ -441,7 +461,9 @@ def _report_blocks(
         rows = []
         for g, members in enumerate(groups[:10], start=1):
             positions = [seen.rows[r] for r in members]
-            sources = sorted({str(seen.sources[p]).rsplit("/", 1)[-1] for p in positions if seen.sources[p]})  # fmt: skip
+            sources = sorted(
+                {str(seen.sources[p]).rsplit("/", 1)[-1] for p in positions if seen.sources[p]}
+            )
             titles = list(dict.fromkeys(seen.labels[p] for p in positions))[:3]
             rows.append([g, len(members), ", ".join(sources) or "-", " | ".join(titles)])
         columns = ["group", "documents", "sources", "titles"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 
 from components.analytics import related
 from components.analytics.base import document_tokens
-from components.analytics.related import RelatedStories, shingles
+from components.analytics.related import RelatedStories
 from pipeline.config import ConfigError, resolve_config
 from pipeline.document import Document
 from pipeline.pipeline import Pipeline
@@ -97,9 +98,8 @@ def test_near_duplicates_are_grouped_by_their_jaccard_similarity(shared_data, tm
     from sklearn.feature_extraction.text import CountVectorizer
 
     # exact Jaccard similarity of every pair's word 3-gram sets, as a sparse product
-    sets = [
-        shingles(document_tokens(d, field="lower", drop_stop=False, where="t"), 3) for d in docs
-    ]
+    words = [document_tokens(d, field="lower", drop_stop=False, where="t") for d in docs]
+    sets = [{" ".join(w[i : i + 3]) for i in range(len(w) - 2)} for w in words]
     binary = CountVectorizer(analyzer=lambda s: s, binary=True).fit_transform(sets)
     shared = (binary @ binary.T).toarray()
     sizes = np.asarray(binary.sum(axis=1)).ravel()
@@ -203,13 +203,17 @@ def test_document_vectors_of_the_run_can_be_compared(lee_docs, tmp_path):
     learner = DocVectors(vectors="glove-6b-50d", method="mean").fit(lee_docs[:60])
     learner.save(run_dir / "represent" / "docvectors")
     folder = run_dir / "tasks" / "related"
-    metrics, predictions, _ = fit(lee_docs[:60], folder, features="vectors", duplicates="cosine", threshold=0.99)  # fmt: skip
+    metrics, predictions, _ = fit(
+        lee_docs[:60], folder, features="vectors", duplicates="cosine", threshold=0.99
+    )
     assert metrics["features"] == "vectors" and metrics["compared"] == 60
     assert all(len(p["related"]) == 5 for p in predictions)
     task = RelatedStories(features="vectors")
     task.fit(lee_docs[:60], folder)
     task.save(folder)
-    assert RelatedStories.load(folder).predict_document(lee_docs[70]) == task.predict_document(lee_docs[70])  # fmt: skip
+    assert RelatedStories.load(folder).predict_document(lee_docs[70]) == task.predict_document(
+        lee_docs[70]
+    )
 
     with pytest.raises(ConfigError, match=r"tasks\.related\.features: .*docvectors"):
         RelatedStories(features="vectors").fit(
@@ -236,9 +240,9 @@ def test_approximate_neighbours_recall_the_exact_ones(lee_docs, tmp_path):
     assert metrics["search"] == "approximate (pynndescent)"
     hits = total = 0
     for e, a in zip(exact, approximate, strict=True):
-        truth = {r["id"] for r in e["related"]}
-        found = [r["id"] for r in a["related"]]
-        assert len(found) == 5 and found == list(dict.fromkeys(found))
-        hits += len(truth & set(found))
-        total += len(truth)
+        truth = Counter(r["id"] for r in e["related"])  # (the corpus repeats a few ids)
+        found = Counter(r["id"] for r in a["related"])
+        assert found.total() == 5
+        hits += (truth & found).total()
+        total += truth.total()
     assert hits / total >= 0.9
