@@ -161,7 +161,8 @@ def _count_chain(
     stats: Counter[str],
 ) -> None:
     """Give a coreference chain's mentions to the named entity the chain holds most often
-    (ties: the longer name); its other names that are the last words of it join it. A
+    (ties: the longer name); when that is a person, the chain's names that are the last
+    words of the person's name ("Adams" for "John Adams", whatever its label) join it. A
     mention is an entity's when they overlap and their names end at the same character
     ("Ms Smith" and the entity "Smith", "Smith's" and "Smith")."""
     matched: list[int | None] = []
@@ -179,7 +180,7 @@ def _count_chain(
         if i is None:
             extra[winner] += 1
             stats["coref_mentions"] += 1
-        elif canonical[i] != winner and _is_suffix(canonical[i][1], winner[1]):
+        elif winner[0] == "PERSON" and _is_suffix(canonical[i][1], winner[1]):
             canonical[i] = winner
             stats["coref_entity"] += 1
 

@@ -166,3 +166,23 @@ def test_predict_equals_the_fitted_predictions(lee_docs, tmp_path):
     Entities().save(folder)
     task = Entities.load(folder)
     assert list(task.predict(lee_docs[:6])) == predictions
+
+
+def test_coref_adds_mentions_and_moves_only_a_persons_last_names(lee_docs):
+    added = moved = 0
+    for doc in lee_docs:
+        with_chains, _ = document_entities(doc, labels=LABELS, use_coref=True)
+        alone, _ = document_entities(doc, labels=LABELS, use_coref=False)
+        names = {(e.text, e.label) for e in with_chains if e.label != "PERSON"}
+        before = {(e.text, e.label) for e in alone if e.label != "PERSON"}
+        people = [e.text for e in with_chains if e.label == "PERSON"]
+        assert names <= before
+        for text, _ in before - names:  # a mislabelled surname ("Razzano", ORG) joins its person
+            assert any(p.endswith(" " + text) for p in people), text
+            moved += 1
+        counts = {(e.text, e.label): e.mentions for e in with_chains}
+        for e in alone:
+            if (e.text, e.label) in names:
+                assert counts[(e.text, e.label)] >= e.mentions
+        added += sum(e.mentions for e in with_chains) - sum(e.mentions for e in alone)
+    assert added > 0 and moved >= 1
