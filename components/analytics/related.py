@@ -471,7 +471,9 @@ def _report_blocks(
     elif metrics["duplicates"]:
         blocks.append(text_block("No near-duplicate stories were found."))
     examples = []
-    for row in np.flatnonzero(indices[:, 0] >= 0)[:5]:
+    # the stories with the closest neighbours short of being the same story
+    top = np.where((indices[:, 0] >= 0) & (scores[:, 0] < 0.8), scores[:, 0], -1.0)
+    for row in [r for r in np.argsort(-top, kind="stable")[:5] if top[r] > 0]:
         related = "; ".join(
             f"{seen.labels[seen.rows[int(j)]]} ({s:.2f})"
             for j, s in zip(indices[row, :3], scores[row, :3], strict=True)
