@@ -51,9 +51,11 @@ class PackedBows:
 
     def append(self, bow: Iterable[tuple[int, int]]) -> None:
         """Add one document's `(term id, count)` pairs."""
-        for term, count in bow:
-            self._ids.append(term)
-            self._counts.append(count)
+        pairs = list(bow)
+        if pairs:
+            terms, counts = zip(*pairs, strict=True)
+            self._ids.extend(terms)
+            self._counts.extend(counts)
         self._offsets.append(len(self._ids))
 
     def __len__(self) -> int:

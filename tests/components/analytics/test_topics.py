@@ -226,7 +226,8 @@ def test_save_and_load_give_the_same_distributions(cls, lee_docs, tmp_path):
 def test_documents_without_tokens_are_counted_and_keep_their_line(lee_docs, tmp_path):
     empty = process(["...", "the and of", ""], ids=["dots", "stops", "blank"])
     docs = [*lee_docs[:60], *empty]
-    folder = fit(NmfTopics(num_topics=3, coherence="u_mass"), docs, tmp_path)
+    task = NmfTopics(num_topics=3, coherence="u_mass")
+    folder = fit(task, docs, tmp_path)
     predictions = {p["id"]: p for p in read_jsonl(folder / "predictions.jsonl")}
     assert len(predictions) == 63
     for doc_id in ("dots", "stops", "blank"):
@@ -239,6 +240,33 @@ def test_documents_without_tokens_are_counted_and_keep_their_line(lee_docs, tmp_
     metrics = read(folder, "metrics.json")
     assert metrics["skipped"] == {"no tokens": 3} and metrics["modelled"] == 60
     assert metrics["coherence"]["measure"] == "u_mass"
+    (unseen,) = process(["Zyxwv qwertz blorft."])
+    assert task.predict_document(unseen) == {
+        "topic": None,
+        "distribution": None,
+        "skipped": "no vocabulary terms",
+    }
+    assert task.predict_document(empty[0])["skipped"] == "no tokens"
+
+
+def test_lda_learns_the_same_topics_as_bare_gensim_on_the_same_tokens(lee_docs, tmp_path):
+    from gensim.corpora import Dictionary
+    from gensim.models import LdaModel
+
+    from components.analytics.topic_models import lda_params
+
+    docs = lee_docs[:120]
+    task = LdaTopics(num_topics=4, coherence=None, min_df=3, max_df=0.4, **FAST_LDA)
+    fit(task, docs, tmp_path)
+    texts = [token_stream(d, field="lower", drop_stop=True) for d in docs]
+    dictionary = Dictionary(texts)
+    dictionary.filter_extremes(no_below=3, no_above=0.4, keep_n=None)
+    params = lda_params(4, passes=3, iterations=30, alpha="symmetric", seed=1)
+    model = LdaModel([dictionary.doc2bow(t) for t in texts], id2word=dictionary, **params)
+    bare = [model.show_topic(t, 10) for t in range(4)]
+    assert [[w for w, _ in t] for t in task.topics()] == [[w for w, _ in t] for t in bare]
+    weights = [[v for _, v in t] for t in task.topics()]
+    assert np.allclose(weights, [[v for _, v in t] for t in bare], rtol=1e-5)
 
 
 def test_fewer_documents_than_topics_is_a_config_error_with_the_counts(lee_docs, tmp_path):
