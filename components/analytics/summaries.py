@@ -284,8 +284,10 @@ class ExtractiveSummary(AnalyticsTask):
 
 @register("task", "lead")
 class LeadSummary(ExtractiveSummary):
-    """Lead: the first `sentences` (or `ratio` of the) sentences of each document, the
-    classic news baseline. `reference`: a meta field holding reference summaries (ROUGE)."""
+    """Lead: the first sentences of each document, the classic news baseline.
+
+    `sentences` of them, or `ratio` of the document's sentences. `reference`: a meta field
+    holding reference summaries (ROUGE)."""
 
     method = "lead"
     label = "Lead"
@@ -444,8 +446,10 @@ class TextRankSummary(GraphSummary):
 
 @register("task", "lexrank")
 class LexRankSummary(GraphSummary):
-    """LexRank (Erkan & Radev 2004): PageRank over the sentences linked by an idf-modified
-    cosine above `threshold`; `continuous` weighs the links by the cosine instead.
+    """LexRank (Erkan & Radev 2004): PageRank over a graph of similar sentences.
+
+    Sentences are linked by an idf-modified cosine above `threshold`; `continuous` weighs
+    the links by the cosine instead.
 
     Other parameters as for `textrank` (`damping` 0.85 is the paper's d = 0.15). With
     `similarity: vectors` nearly every pair of mean word vectors has a cosine above 0.1, so
