@@ -534,8 +534,26 @@ def _resolve_task(task_name: str, params: Any) -> dict[str, Any]:
         raise ConfigError(f"{path}: missing `model:` or `method:` naming the task component")
     component = params[selector]
     _lookup("task", component, f"{path}.{selector}")
-    rest = {k: v for k, v in params.items() if k != selector}
-    return {selector: component, **_component("task", component, rest, path)}
+    rest = {k: v for k, v in params.items() if k not in (selector, "languages")}
+    resolved = {selector: component, **_component("task", component, rest, path)}
+    if params.get("languages") is not None:
+        resolved["languages"] = _task_languages(params["languages"], f"{path}.languages")
+    return resolved
+
+
+def _task_languages(value: Any, path: str) -> list[str]:
+    """A task's `languages:` (engine-level: the documents it is fitted on), as ISO 639-1 codes."""
+    codes = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(codes, list)
+        or not codes
+        or not all(isinstance(c, str) and c.isalpha() and 2 <= len(c) <= 3 for c in codes)
+    ):
+        raise ConfigError(
+            f"{path}: expected a list of ISO 639-1 language codes such as [en, de], "
+            f"got {_show(value)}"
+        )
+    return [c.lower() for c in codes]
 
 
 def dump_config(config: Mapping[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 A task is a component of kind `task` (contract: `pipeline.interfaces.Task`), picked by
 `model:` or `method:` under a name the user chooses. It is fitted on the run's documents
+(those in `languages:` when the entry lists some: an engine key, not the component's)
 as a restartable stream (`RunCorpus`) and saved into `RUN/tasks/NAME/`, where it also
 leaves its metrics, predictions and plots. A task whose inputs (the run's document files),
 component, parameters and version are unchanged since it was last fitted is skipped.
@@ -12,12 +13,14 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from . import registry
 from .config import ConfigError
+from .document import Document
 from .files import atomic_write
 from .interfaces import Task
 from .learners import RunCorpus, fit_fingerprint, is_fitted, mark_fitted
@@ -29,12 +32,36 @@ PIPELINE_FILE = "pipeline.json"  # how the task's documents were made: read by `
 logger = logging.getLogger(__name__)
 
 SELECTORS = ("model", "method")
+ENGINE_KEYS = ("languages",)  # task settings the engine applies itself, not the component
 
 
 def task_component(settings: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     """`(component name, its parameters)` of one resolved `tasks:` entry."""
     selector = next(key for key in SELECTORS if key in settings)
-    return settings[selector], {k: v for k, v in settings.items() if k != selector}
+    params = {k: v for k, v in settings.items() if k != selector and k not in ENGINE_KEYS}
+    return settings[selector], params
+
+
+class LanguageFilter:
+    """The run's documents whose `meta["language"]` is one of `languages`, restartable;
+    `others` counts the rest by language (filled by the first full pass)."""
+
+    def __init__(self, corpus: Iterable[Document], languages: list[str]):
+        self.corpus = corpus
+        self.languages = set(languages)
+        self.others: Counter[str] = Counter()
+        self._counted = False
+
+    def __iter__(self) -> Iterator[Document]:
+        others: Counter[str] = Counter()
+        for doc in self.corpus:
+            language = str(doc.meta.get("language") or "unknown")
+            if language in self.languages:
+                yield doc
+            else:
+                others[language] += 1
+        if not self._counted:
+            self.others, self._counted = others, True
 
 
 def fit_tasks(
@@ -59,7 +86,10 @@ def fit_tasks(
     for name, settings in tasks.items():
         component, params = task_component(settings)
         cls = registry.lookup("task", component)
+        languages = settings.get("languages")
         inputs = [*input_keys, *_upstream_keys(params, keys)]
+        if languages:
+            inputs.append(f"languages:{','.join(languages)}")
         key = fit_fingerprint(inputs, component, params, getattr(cls, "version", "1"))
         keys[name] = key
         folder = run_dir / "tasks" / name
@@ -74,8 +104,11 @@ def fit_tasks(
         existed = folder.exists()
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write(folder / PIPELINE_FILE, _pipeline_record(name, component, params, config))
+        documents: Iterable[Document] = corpus
+        if languages:
+            documents = LanguageFilter(corpus, languages)
         try:
-            task.fit(corpus, folder)
+            task.fit(documents, folder)
         except ConfigError as exc:
             if not existed:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -83,6 +116,9 @@ def fit_tasks(
         task.save(folder)
         mark_fitted(folder, key)
         rows[name] = {**row, "reused": False, "seconds": round(time.perf_counter() - t0, 4)}
+        if isinstance(documents, LanguageFilter):
+            rows[name]["languages"] = languages
+            rows[name]["other_languages"] = dict(documents.others.most_common())
         logger.info("fitted task %s (%s) in %.2f s", name, component, rows[name]["seconds"])
     return rows
 

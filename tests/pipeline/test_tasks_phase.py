@@ -184,3 +184,29 @@ def test_a_task_that_refuses_its_data_leaves_no_folder_and_names_the_key(tmp_pat
     with pytest.raises(ConfigError, match=r"tasks\.baseline\.label: 20 documents lack 'topic'"):
         run(_config(tmp_path, corpus, label="topic"))
     assert not (tmp_path / "run" / "tasks" / "baseline").exists()
+
+
+def test_languages_fits_a_task_on_those_documents_and_counts_the_others(tmp_path, lee_texts):
+    from spacy.lang.de.examples import sentences  # spaCy's German example sentences
+
+    german = [s for s in sentences if len(s.split()) >= 5]  # long enough to be told apart
+
+    corpus, labels = _labelled_corpus(tmp_path / "lee.jsonl", lee_texts[:40])
+    with corpus.open("ab") as fh:
+        for i, text in enumerate(german):
+            fh.write(orjson.dumps({"id": f"de-{i}", "text": text, "label": "other"}) + b"\n")
+    config = _config(tmp_path, corpus, languages=["en"])
+    result = run(config)
+
+    row = result.manifest["tasks"]["baseline"]
+    assert row["languages"] == ["en"] and row["other_languages"] == {"de": len(german)}
+    metrics = orjson.loads((result.run_dir / "tasks/baseline/metrics.json").read_bytes())
+    assert metrics["documents"] == 40  # the English ones only
+    assert run(config).manifest["tasks"]["baseline"]["reused"] is True
+    assert run(_config(tmp_path, corpus)).manifest["tasks"]["baseline"]["reused"] is False
+
+
+def test_languages_must_be_language_codes(tmp_path, lee_texts):
+    corpus, _ = _labelled_corpus(tmp_path / "lee.jsonl", lee_texts[:3])
+    with pytest.raises(ConfigError, match=r"tasks\.baseline\.languages: expected a list of ISO"):
+        _config(tmp_path, corpus, languages=["english!"])
