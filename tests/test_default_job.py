@@ -1,0 +1,48 @@
+"""The README's first command: `nlp run` with no config runs the whole bundled news flow.
+
+Run as a real subprocess on the first 40 Lee articles (`--set corpus.limit=40`; the full 300
+take about 40 s, measured in benchmarks/bench_default_job.py): every stage, TF-IDF, each
+analytics task's folder and the report, whose page names each task's section.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.store import read_documents
+
+ROOT = Path(__file__).resolve().parents[1]
+TASKS = {"topics", "summaries", "sentiment", "entities", "keywords", "related"}
+
+
+@pytest.mark.slow
+def test_nlp_run_with_no_config_runs_the_news_flow_and_writes_the_report(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "run", "--set", "corpus.limit=40",
+         "--set", "tasks.topics.num_topics=[3,5]"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=400,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    run_dir = tmp_path / "runs" / "news"
+    assert "documents: in 40 = out 40 + quarantined 0" in done.stdout
+    assert f"report: {Path('runs/news/report.html')}" in done.stdout
+
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert set(manifest["tasks"]) == TASKS and manifest["report"]["path"] == "report.html"
+    ids = [doc.id for doc in read_documents(run_dir)]
+    for name in TASKS:
+        folder = run_dir / "tasks" / name
+        lines = (folder / "predictions.jsonl").read_text().splitlines()
+        assert [json.loads(line)["id"] for line in lines] == ids, name
+        assert json.loads((folder / "report.json").read_text())["blocks"], name
+    chosen = json.loads((run_dir / "tasks/topics/metrics.json").read_text())["num_topics"]
+    assert chosen in (3, 5)
+    page = (run_dir / "report.html").read_text()
+    for name in TASKS:
+        assert f"tasks/{name}" in page
+    assert 'src="http' not in page and 'href="http' not in page  # nothing fetched
