@@ -271,7 +271,8 @@ class LdaTopics(TopicTask):
     `num_topics`: a number, or a list to fit each and keep the best by `coherence`
     (`c_v`, `u_mass`, `c_npmi`; null skips it, for a single number). Tokens: `field`,
     `drop_stop`; vocabulary: `min_df` (documents, at least), `max_df` (fraction, at
-    most), `max_features` (most frequent kept). `passes`, `iterations`, `alpha`: gensim's.
+    most), `max_features` (most frequent kept). `passes`, `iterations`, `alpha`: gensim's
+    (`workers` > 1 trains with `LdaMulticore`, whose topics differ from one worker's).
     `top_words` per topic, `representative` documents per topic; trends of the topic
     shares per `period` from `meta[date_field]` (null: no trends).
     """
