@@ -18,7 +18,7 @@ PERIODS: tuple[str, ...] = ("day", "week", "month")
 
 
 def read_date(value: Any) -> datetime | None:
-    """`value` as a naive UTC `datetime` (ISO 8601 first, then `dateutil`'s parser), or
+    """`value` as a naive UTC `datetime` (ISO 8601, then RFC 822, then `dateutil`), or
     `None` when it is missing, empty or not a date. Aware dates are converted to UTC."""
     if value is None or value == "":
         return None
@@ -31,13 +31,26 @@ def read_date(value: Any) -> datetime | None:
         try:
             parsed = parser.isoparse(text)
         except (ValueError, OverflowError):
-            try:
-                parsed = parser.parse(text)
-            except (ValueError, OverflowError, TypeError):
-                return None
+            parsed = _rfc822(text)
+            if parsed is None:
+                try:
+                    parsed = parser.parse(text)
+                except (ValueError, OverflowError, TypeError):
+                    return None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
+
+
+def _rfc822(text: str) -> datetime | None:
+    """An e-mail/RSS date (`Tue, 6 Apr 1993 15:36:00 EST`) with its zone names understood
+    (dateutil's parser ignores EST, PST, UT...), or `None` when it is not one."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def period_start(date: datetime, period: Period) -> str:
