@@ -279,7 +279,7 @@ class VaderSentiment(AnalyticsTask):
             ("topic", f"By topic ({self.topics})", aggregates["by_topic"] or {}),
         ]
         for column, title, groups in tables:
-            if groups:
+            if len(groups) > 1 or (groups and column == "topic"):  # one source says nothing
                 names = list(groups)
                 names = names[-TABLE_ROWS:] if column == "period" else names[:TABLE_ROWS]
                 blocks.append(_group_table(title, column, {k: groups[k] for k in names}))
