@@ -4,7 +4,7 @@ Generic over what a distribution is over (topics, sentiment classes, ...): `Peri
 takes `(date, distribution)` pairs one at a time, so a corpus streams through it with
 one running sum per period. A pair without a date is counted (`undated`), never dropped
 silently. `rows()` gives `(period, index, share)` with each period's shares summing to 1;
-`write_csv` and `plot` turn them into `trends.csv` and a stacked-area PNG.
+`write_csv` and `plot` turn them into `trends.csv` and a PNG of stacked bars.
 """
 
 from __future__ import annotations
@@ -86,8 +86,9 @@ class PeriodShares:
                 writer.writerow([label, index, f"{share:.6f}"])
 
     def plot(self, path: Path, labels: Sequence[str], *, title: str = "") -> None:
-        """A stacked-area PNG of the shares over the periods (one bar when there is one
-        period), one band per index labelled with `labels[index]`, legend on the right."""
+        """A PNG of stacked bars, one per period that holds documents (in time order, so
+        a gap in the dates is not drawn as a trend), with each period's document count
+        above; one band per index labelled with `labels[index]`, legend on the right."""
         import matplotlib
 
         matplotlib.use("Agg")
@@ -97,35 +98,34 @@ class PeriodShares:
         shares = np.array([self.shares(p) for p in periods]).T  # (size, periods)
         colors = [plt.get_cmap("tab20")(i % 20) for i in range(self.size)]
         fig, ax = plt.subplots(figsize=(10, 4.8), dpi=110)
-        if len(periods) == 1:
-            bottom = 0.0
-            for index in range(self.size):
-                ax.bar(
-                    periods[0],
-                    shares[index, 0],
-                    bottom=bottom,
-                    color=colors[index],
-                    label=labels[index],
-                    width=0.5,
-                )
-                bottom += shares[index, 0]
-        else:
-            x = [_period_date(p, self.period) for p in periods]
-            ax.stackplot(x, shares, labels=list(labels), colors=colors, alpha=0.9)
-            ax.set_xlim(x[0], x[-1])
-            fig.autofmt_xdate()
-        ax.set_ylim(0, 1)
+        x = np.arange(len(periods))
+        bottom = np.zeros(len(periods))
+        for index in range(self.size):
+            ax.bar(x, shares[index], bottom=bottom, width=0.85, color=colors[index],
+                   label=labels[index], linewidth=0)  # fmt: skip
+            bottom += shares[index]
+        step = max(1, int(np.ceil(len(periods) / 14)))
+        ax.set_xticks(x[::step], [periods[i] for i in x[::step]], rotation=35, ha="right")
+        if len(periods) <= 40:
+            for i, period in enumerate(periods):
+                ax.text(i, 1.01, str(self.documents(period)), ha="center", va="bottom",
+                        fontsize=7, color="#555555")  # fmt: skip
+        ax.set_xlim(-0.6, len(periods) - 0.4)
+        ax.set_ylim(0, 1.06 if len(periods) <= 40 else 1)
+        ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
         ax.set_ylabel("share of the period's documents")
-        ax.set_xlabel(f"{self.period} ({self.dated} dated documents, {self.undated} undated)")
+        ax.set_xlabel(
+            f"{self.period}s with documents ({self.dated} dated documents, {self.undated} undated;"
+            " the number above a bar is its documents)"
+            if len(periods) <= 40
+            else f"{self.period}s with documents ({self.dated} dated, {self.undated} undated)"
+        )
         ax.set_title(title or f"Shares per {self.period}")
+        ax.spines[["top", "right"]].set_visible(False)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
         fig.tight_layout()
         fig.savefig(path)
         plt.close(fig)
-
-
-def _period_date(label: str, period: Period) -> datetime:
-    return datetime.strptime(label, "%Y-%m" if period == "month" else "%Y-%m-%d")
 
 
 def period_shares(
