@@ -393,7 +393,9 @@ def _plot_over_time(
     """Mean compound per period (line) over the number of documents (bars)."""
     periods = list(by_period)
     x = list(range(len(periods)))
-    with _figure(folder / "sentiment_over_time.png", (max(6.0, 0.45 * len(x) + 3), 4.2)) as ax:
+    with _figure(
+        folder / "sentiment_over_time.png", (min(12.0, max(6.0, 0.45 * len(x) + 3)), 4.2)
+    ) as ax:
         bars = ax.twinx()
         bars.bar(x, [by_period[p]["count"] for p in periods], color="#d9d9d9", width=0.7)
         bars.set_ylabel("documents")
@@ -405,7 +407,7 @@ def _plot_over_time(
             ax.axhline(edge, color="grey", linewidth=0.8, linestyle="--")
         ax.set_ylim(-1.05, 1.05)
         ax.set_ylabel("mean compound (VADER)")
-        step = max(1, len(x) // 20)
+        step = max(1, -(-len(x) // 16))  # at most 16 labels
         ax.set_xticks(x[::step], labels=periods[::step], rotation=45, ha="right")
         ax.set_xlabel(f"{task.period} ({task.date_field})")
         ax.set_title("Sentiment over time (line) and documents per period (bars)")
