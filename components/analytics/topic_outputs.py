@@ -91,7 +91,7 @@ def write_trends(
         return "trends off (date_field: null)"
     if not trends.dated:
         return (
-            f"no trends: none of the {trends.undated} modelled documents has a readable date "
+            f"none drawn: none of the {trends.undated} modelled documents has a readable date "
             f"in meta[{date_field!r}] (set date_field to the meta key holding the date)"
         )
     trends.write_csv(folder / "trends.csv")

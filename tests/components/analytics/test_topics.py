@@ -109,10 +109,10 @@ def test_lda_topics_on_lee_news_are_more_coherent_than_random_word_sets(lee_docs
             assert " ".join(by_id[d["id"]].split()).startswith(d["text"].removesuffix(" …"))
     # no document has a date: counted, no trends, and said so
     assert metrics["documents"] == 300 and metrics["undated"] == 300 and metrics["dated"] == 0
-    assert "no trends" in metrics["trends"] and not (folder / "trends.csv").exists()
+    assert "none drawn" in metrics["trends"] and not (folder / "trends.csv").exists()
     report = read(folder, "report.json")
     assert report["order"] == 10
-    assert any("no trends" in b.get("text", "") for b in report["blocks"])
+    assert any("none drawn" in b.get("text", "") for b in report["blocks"])
 
 
 def test_the_number_of_topics_is_the_argmax_of_the_written_coherences(lee_docs, tmp_path):
