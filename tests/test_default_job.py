@@ -42,6 +42,12 @@ def test_nlp_run_with_no_config_runs_the_news_flow_and_writes_the_report(tmp_pat
         assert json.loads((folder / "report.json").read_text())["blocks"], name
     chosen = json.loads((run_dir / "tasks/topics/metrics.json").read_text())["num_topics"]
     assert chosen in (3, 5)
+    # sentiment per topic, each topic named by its top words from the topics task
+    topics = json.loads((run_dir / "tasks/topics/topics.json").read_text())
+    section = json.loads((run_dir / "tasks/sentiment/report.json").read_text())
+    by_topic = next(b for b in section["blocks"] if b.get("title", "").startswith("By topic"))
+    named = {f"{t['id']}: {', '.join(t['words'][:3])}" for t in topics}
+    assert {row[0] for row in by_topic["rows"]} <= named | {"(none)"}
     page = (run_dir / "report.html").read_text()
     for name in TASKS:
         assert f"tasks/{name}" in page

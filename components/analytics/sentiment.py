@@ -214,7 +214,8 @@ class VaderSentiment(AnalyticsTask):
             plots.append(_plot_over_time(aggregates["by_period"], self, staging))
         if len(by_source) > 1:
             plots.append(_plot_by_source(aggregates["by_source"], staging))
-        self._write_report(staging, metrics, aggregates, plots)
+        labels = _topic_labels(run_dir, self.topics) if self.topics else {}
+        self._write_report(staging, metrics, aggregates, plots, labels)
 
     def _add_entities(
         self,
@@ -247,6 +248,7 @@ class VaderSentiment(AnalyticsTask):
         metrics: Mapping[str, Any],
         aggregates: Mapping[str, Any],
         plots: list[tuple[str, str]],
+        topic_labels: Mapping[str, str],
     ) -> None:
         overall = aggregates["overall"]
         how = (
@@ -276,7 +278,11 @@ class VaderSentiment(AnalyticsTask):
         tables = [
             ("period", f"By {self.period}", aggregates["by_period"]),
             ("source", f"By source ({self.source_field})", aggregates["by_source"]),
-            ("topic", f"By topic ({self.topics})", aggregates["by_topic"] or {}),
+            (
+                "topic",
+                f"By topic ({self.topics})",
+                {topic_labels.get(k, k): v for k, v in (aggregates["by_topic"] or {}).items()},
+            ),
         ]
         for column, title, groups in tables:
             if len(groups) > 1 or (groups and column == "topic"):  # one source says nothing
@@ -339,6 +345,18 @@ def _topic_order(key: str) -> tuple[int, float, str]:
 
 def _summaries(groups: Mapping[str, _Tally], *, key: Any) -> dict[str, dict[str, Any]]:
     return {name: groups[name].summary() for name in sorted(groups, key=key)}
+
+
+def _topic_labels(run_dir: Path | None, topics: str) -> dict[str, str]:
+    """Topic id -> "id: its top 3 words", from the topics task's `topics.json` (when there)."""
+    path = None if run_dir is None else run_dir / "tasks" / topics / "topics.json"
+    if path is None or not path.is_file():
+        return {}
+    try:
+        entries = orjson.loads(path.read_bytes())
+        return {str(t["id"]): f"{t['id']}: {', '.join(t['words'][:3])}" for t in entries}
+    except (ValueError, KeyError, TypeError):
+        return {}
 
 
 def _read_topics(run_dir: Path | None, topics: str | None, where: str) -> dict[str, Any]:
