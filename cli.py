@@ -474,6 +474,23 @@ def _model_inputs(
     return items()
 
 
+def _predict_options(options: dict[str, Any], task: Any) -> dict[str, Any]:
+    """`nlp predict`'s generation options, checked (values in range; with `task`, also
+    that its model takes each one): one `error:` line and exit 2 otherwise."""
+    from pipeline.predict import PredictOptionError, check_predict_options, predict_option_problem
+
+    for name, value in options.items():
+        problem = predict_option_problem(name, value, as_flags=True)
+        if problem is not None:
+            raise _err(problem, EXIT_CONFIG)
+    if task is None:
+        return options
+    try:
+        return check_predict_options(task, options, as_flags=True)
+    except PredictOptionError as exc:
+        raise _err(str(exc), EXIT_CONFIG) from None
+
+
 @app.command()
 def predict(
     model_dir: Annotated[Path, typer.Argument(help="A trained task folder: RUN/tasks/NAME.")],
@@ -495,25 +512,78 @@ def predict(
         Path | None, typer.Option("--output", "-o", help="Write the JSONL here (default: stdout).")
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Documents per prediction batch.")] = 256,
+    strategy: Annotated[
+        str | None,
+        typer.Option(
+            help="Generation: greedy | beam | sample | top-k | top-p (as the model takes)."
+        ),
+    ] = None,
+    beam: Annotated[int | None, typer.Option(help="Generation: beam size (at least 1).")] = None,
+    max_length: Annotated[
+        int | None, typer.Option(help="Generation: most tokens generated (at least 1).")
+    ] = None,
+    min_length: Annotated[
+        int | None, typer.Option(help="Generation: fewest tokens before the end token.")
+    ] = None,
+    temperature: Annotated[
+        float | None, typer.Option(help="Generation: sampling temperature (above 0).")
+    ] = None,
+    top_k: Annotated[
+        int | None, typer.Option(help="Generation: sample among the k likeliest (0: no cut).")
+    ] = None,
+    top_p: Annotated[
+        float | None, typer.Option(help="Generation: nucleus sampling mass, in (0, 1].")
+    ] = None,
+    repetition_penalty: Annotated[
+        float | None, typer.Option(help="Generation: divide repeated tokens' scores (above 0).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Generation: seed of the sampling.")] = None,
+    score: Annotated[
+        bool,
+        typer.Option(
+            "--score", help='Language model: write {"id", "tokens", "log_likelihood"} per input.'
+        ),
+    ] = False,
 ) -> None:
     """Predict with a trained task on raw files or text: one JSON line per input document,
-    in input order (`{"id", "label", "probabilities"}` for a classifier). A document the
-    reader or the model's stages reject gets `{"id", "quarantined": reason}` instead."""
+    in input order (`{"id", "label", "probabilities"}` for a classifier, `{"id", "text"}` for
+    a generator). A document the reader or the model's stages reject gets `{"id",
+    "quarantined": reason}` instead. The generation options go only to a model that takes
+    them; `nlp serve` takes none of them."""
     import orjson
 
     from pipeline.predict import predict_items
 
+    given = {
+        "strategy": strategy,
+        "beam": beam,
+        "max_length": max_length,
+        "min_length": min_length,
+        "temperature": temperature,
+        "top_k": top_k,
+        "top_p": top_p,
+        "repetition_penalty": repetition_penalty,
+        "seed": seed,
+        "score": True if score else None,
+    }
+    options = _predict_options({k: v for k, v in given.items() if v is not None}, None)
     if not inputs and not text:
         raise _err("nothing to predict on: give INPUT files, `-` for stdin, or --text", EXIT_CONFIG)
     model = _open_model(model_dir)
+    options = _predict_options(options, model.task)
     items = _model_inputs(model, list(inputs or []), list(text or []), reader, list(set_ or []))
     sink = output.open("wb") if output is not None else sys.stdout.buffer
     counts = {"documents": 0, "quarantined": 0}
     try:
-        for line in predict_items(model, items, batch_size=batch_size):
+        for line in predict_items(model, items, batch_size=batch_size, options=options):
             counts["documents"] += 1
             counts["quarantined"] += "quarantined" in line
             sink.write(orjson.dumps(line) + b"\n")
+    except ValueError as exc:
+        if not options:
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise _err(f"{model_dir}: {first}", EXIT_CONFIG) from None
     finally:
         if output is not None:
             sink.close()

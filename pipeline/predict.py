@@ -6,6 +6,11 @@ component and parameters, and the corpus settings and stages of the run it was t
 (`Task.load`, never unpickling) and the stages from their config, so raw files or text go
 in and predictions come out, one per input document, in input order. A document the
 reader or a stage rejects gives a quarantine record in its place, never a crash.
+
+Generation options (`strategy`, `beam`, `max_length`, `top_p`, `score`, ...) reach the
+task as keyword arguments of `task.predict(docs, **options)`; a task declares the ones it
+takes in its class attribute `predict_options` (a tuple of names; none for a classifier).
+`check_predict_options` refuses an option the task does not take or a value out of range.
 """
 
 from __future__ import annotations
@@ -30,18 +35,87 @@ from .tasks import PIPELINE_FILE
 __all__ = [
     "ModelFolder",
     "ModelFolderError",
+    "PREDICT_OPTIONS",
+    "PredictOptionError",
     "annotate",
     "annotated_documents",
     "check_overrides",
+    "check_predict_options",
+    "predict_option_problem",
     "predict_items",
     "text_documents",
 ]
 
 BATCH_SIZE = 256
 
+#: every generation option `nlp predict` knows (a task takes those in its `predict_options`)
+PREDICT_OPTIONS = (
+    "strategy",
+    "beam",
+    "max_length",
+    "min_length",
+    "temperature",
+    "top_k",
+    "top_p",
+    "repetition_penalty",
+    "seed",
+    "score",
+)
+
 
 class ModelFolderError(ValueError):
     """A model folder is missing, incomplete or damaged; the message names the file."""
+
+
+class PredictOptionError(ValueError):
+    """A prediction option the model does not take, or a value out of range (one line)."""
+
+
+def _flag(name: str, as_flags: bool) -> str:
+    return "--" + name.replace("_", "-") if as_flags else name
+
+
+def predict_option_problem(name: str, value: Any, *, as_flags: bool = False) -> str | None:
+    """What is wrong with `value` for the generation option `name`, or None when it is fine:
+    `top_p` in (0, 1], `temperature` and `repetition_penalty` above 0, `beam` and
+    `max_length` at least 1, `top_k` and `min_length` at least 0."""
+    flag = _flag(name, as_flags)
+    if name == "top_p" and not 0 < value <= 1:
+        return f"{flag} {value}: must be in (0, 1], e.g. 0.9 (1 keeps the whole distribution)"
+    if name in ("temperature", "repetition_penalty") and not value > 0:
+        return f"{flag} {value}: must be above 0 (1 leaves the model's probabilities as they are)"
+    if name in ("beam", "max_length") and value < 1:
+        return f"{flag} {value}: must be at least 1"
+    if name in ("top_k", "min_length") and value < 0:
+        return f"{flag} {value}: must be at least 0 (top-k 0 means no top-k cut)"
+    return None
+
+
+def check_predict_options(
+    task: Any, options: Mapping[str, Any], *, as_flags: bool = False
+) -> dict[str, Any]:
+    """`options` as keyword arguments for `task.predict(docs, **options)`, after checking that
+    the task's class declares each in `predict_options` and that each value is in range.
+
+    Raises `PredictOptionError` (one line naming the option, and the ones the model takes);
+    `as_flags` writes names as `nlp predict` flags (`--top-p`).
+    """
+    accepted = tuple(getattr(type(task), "predict_options", ()) or ())
+    model = getattr(task, "model", None) or type(task).__name__
+    for name, value in options.items():
+        if name not in accepted:
+            takes = (
+                "it takes " + ", ".join(_flag(n, as_flags) for n in accepted)
+                if accepted
+                else "it takes no generation option"
+            )
+            raise PredictOptionError(
+                f"{_flag(name, as_flags)}: the {model!r} model does not take this option; {takes}"
+            )
+        problem = predict_option_problem(name, value, as_flags=as_flags)
+        if problem is not None:
+            raise PredictOptionError(problem)
+    return dict(options)
 
 
 @dataclass
@@ -208,27 +282,33 @@ def _lost(doc: Document) -> dict[str, Any]:
 
 
 def predict_items(
-    model: ModelFolder, items: Iterable[Document | Rejected], *, batch_size: int = BATCH_SIZE
+    model: ModelFolder,
+    items: Iterable[Document | Rejected],
+    *,
+    batch_size: int = BATCH_SIZE,
+    options: Mapping[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """One JSON-ready line per reader item, in input order: `{"id", ...prediction}` for a
-    document, `{"id", "quarantined": reason}` for one the reader or a stage rejected."""
+    document, `{"id", "quarantined": reason}` for one the reader or a stage rejected.
+    `options` (checked by `check_predict_options`) go to `task.predict` as keywords."""
+    options = check_predict_options(model.task, options or {})
     steps = model.steps()
     max_chars = int(model.corpus.get("max_chars") or 1_000_000)
     pending: list[Document | dict[str, Any]] = []
     for entry in annotate(items, steps, max_chars=max_chars, batch_size=batch_size):
         pending.append(entry)
         if len(pending) >= batch_size:
-            yield from _predict_batch(model, pending)
+            yield from _predict_batch(model, pending, options)
             pending = []
     if pending:
-        yield from _predict_batch(model, pending)
+        yield from _predict_batch(model, pending, options)
 
 
 def _predict_batch(
-    model: ModelFolder, entries: list[Document | dict[str, Any]]
+    model: ModelFolder, entries: list[Document | dict[str, Any]], options: Mapping[str, Any]
 ) -> Iterator[dict[str, Any]]:
     docs = [entry for entry in entries if isinstance(entry, Document)]
-    predictions = iter(list(model.task.predict(docs)) if docs else [])
+    predictions = iter(list(model.task.predict(docs, **options)) if docs else [])
     for entry in entries:
         if isinstance(entry, Document):
             yield {"id": entry.id, **next(predictions)}

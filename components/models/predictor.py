@@ -14,9 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.document import Document
-from pipeline.predict import ModelFolder, ModelFolderError, annotate
+from pipeline.predict import (
+    ModelFolder,
+    ModelFolderError,
+    PredictOptionError,
+    annotate,
+    check_predict_options,
+)
 
-__all__ = ["ModelFolderError", "Predictor", "load"]
+__all__ = ["ModelFolderError", "PredictOptionError", "Predictor", "load"]
 
 BATCH = 256
 
@@ -72,10 +78,15 @@ class Predictor:
         if batch:
             yield from annotate(batch, self._steps, max_chars=max_chars)
 
-    def predict(self, texts_or_docs: Iterable[str | Document]) -> list[dict[str, Any]]:
+    def predict(
+        self, texts_or_docs: Iterable[str | Document], **options: Any
+    ) -> list[dict[str, Any]]:
         """One prediction per input, in input order: for a classifier `{"label",
         "probabilities": {class: p}}`; `{"quarantined": reason}` for an input a run would
-        have quarantined (empty, oversized, rejected by a stage)."""
+        have quarantined (empty, oversized, rejected by a stage). `options` (`strategy`,
+        `top_p`, `max_length`, ...: the task's `predict_options`) go to the task's `predict`;
+        `PredictOptionError` for one it does not take or a value out of range."""
+        options = check_predict_options(self.task, options)
         pending: list[Document] = []
         slots: list[dict[str, Any] | None] = []
         for item in self.documents(texts_or_docs):
@@ -84,7 +95,7 @@ class Predictor:
                 slots.append(None)
             else:
                 slots.append({"quarantined": item.get("reason", "rejected by a stage")})
-        predictions = iter(self.task.predict(pending) if pending else [])
+        predictions = iter(self.task.predict(pending, **options) if pending else [])
         return [slot if slot is not None else next(predictions) for slot in slots]
 
     def evaluate(self, docs_or_texts_with_labels: Iterable[Any]) -> dict[str, Any]:
