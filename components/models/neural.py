@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 Pooling = Literal["last", "max", "mean"]
+INIT_FILE = "vocab_mapping.json"  # init_from: the language model words found and new
 
 
 @dataclass(kw_only=True, eq=False)
@@ -102,7 +103,15 @@ class _SequenceClassifier(NeuralTextClassifier):
 class RNNTextClassifier(_SequenceClassifier):
     """A recurrent classifier: `cell` rnn | lstm | gru, `bidirectional`, `hidden` units per
     direction, `layers`, `pooling` over time (last | max | mean). `lstm`, `bilstm`, `gru` and
-    `rnn` are this class with the cell (and direction) fixed."""
+    `rnn` are this class with the cell (and direction) fixed.
+
+    `init_from`: a trained `lstm-lm` task folder (ULMFiT's pretrain-then-fine-tune): the
+    embedding starts from the language model's (words it lacks get the mean of its rows)
+    and the LSTM layers from its layers where shapes allow (`lstm`: all of them; `bilstm`:
+    the first layer's forward direction; `gru`/`rnn`: the embedding only). The sizes come
+    from the language model; an `embed_dim`/`hidden`/`layers` other than the default that
+    differs from it is a ConfigError. The mapping is saved as `model/vocab_mapping.json`.
+    """
 
     architecture: ClassVar[str] = "rnn"
     cell: ClassVar[str] = "rnn"
@@ -112,15 +121,31 @@ class RNNTextClassifier(_SequenceClassifier):
     hidden: int = 64
     layers: int = 1
     pooling: Pooling = "mean"
+    init_from: str | None = None
+
+    def _fit_features(self, texts: Sequence[Tokens], context: FitContext, seed: int) -> Any:
+        self.hidden_, self.layers_ = self.hidden, self.layers
+        if self.init_from is None:
+            return super()._fit_features(texts, context, seed)
+        from .lm_init import start_from_language_model
+
+        self.vocabulary_ = Vocabulary.build(
+            texts, min_count=self.min_count, max_size=self.max_vocab
+        )
+        start = start_from_language_model(self, _task_key(context.workdir, "init_from"))
+        self.embed_dim_, self.hidden_, self.layers_ = start.embed_dim, start.hidden, start.layers
+        self.init_state_ = start.encoder_state
+        self.init_mapping_ = start.mapping
+        return start.embedding
 
     def _network(self, num_classes: int, pretrained: Any = None) -> Any:
         from .networks import RNNClassifier
 
-        return RNNClassifier(
+        network = RNNClassifier(
             len(self.vocabulary_),
             self.embed_dim_,
-            hidden=self.hidden,
-            layers=self.layers,
+            hidden=getattr(self, "hidden_", self.hidden),
+            layers=getattr(self, "layers_", self.layers),
             cell=self.cell,  # type: ignore[arg-type]
             bidirectional=self.bidirectional,
             dropout=self.dropout,
@@ -129,6 +154,36 @@ class RNNTextClassifier(_SequenceClassifier):
             pretrained=pretrained,
             freeze=self.freeze,
         )
+        state = getattr(self, "init_state_", None)
+        if state:  # only in `fit`: `load` reads the trained weights over a fresh network
+            network.encoder.load_state_dict(state, strict=False)
+            self.init_state_ = None
+        return network
+
+    def _save_features(self, folder: Path) -> dict[str, Any]:
+        record = super()._save_features(folder)
+        record.update(hidden=self.hidden_, layers=self.layers_)
+        mapping = getattr(self, "init_mapping_", None)
+        if mapping is not None:
+            import json
+
+            (folder / INIT_FILE).write_text(json.dumps(mapping, indent=1), "utf-8")
+            record["init_from"] = {k: v for k, v in mapping.items() if k != "new_words"}
+        return record
+
+    def _load_features(self, folder: Path, record: dict[str, Any]) -> None:
+        super()._load_features(folder, record)
+        self.hidden_ = int(record.get("hidden", self.hidden))
+        self.layers_ = int(record.get("layers", self.layers))
+
+
+def _task_key(workdir: Path, key: str) -> str:
+    """`tasks.NAME.KEY` for the task training in `workdir` (`RUN/tasks/NAME[/folds/K]`)."""
+    parts = Path(workdir).parts
+    if "tasks" not in parts[:-1]:
+        return f"tasks.{Path(workdir).name}.{key}"
+    last = len(parts) - 1 - parts[::-1].index("tasks")
+    return f"tasks.{parts[last + 1]}.{key}"
 
 
 @dataclass(kw_only=True, eq=False)
