@@ -93,6 +93,7 @@ def quality(args: argparse.Namespace) -> None:
     strategies = (
         ("greedy", {"strategy": "greedy"}),
         ("beam 4", {"strategy": "beam", "beam": 4}),
+        ("beam 4, min_length 10", {"strategy": "beam", "beam": 4, "min_length": 10}),
         ("temperature 0.8", {"strategy": "sample", "temperature": 0.8}),
         ("top-k 40", {"strategy": "top-k", "top_k": 40}),
         ("top-p 0.9", {"strategy": "top-p", "top_p": 0.9}),

@@ -446,11 +446,10 @@ class LstmLanguageModelTask:
         score: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """Per document, in input order, `{"text": continuation}` of its tokens (the prompt;
-        decoding by `strategy`, see `generation.generate`), or with `score` `{"tokens": n,
+        decoding by `strategy`, see `lm_network.generate`), or with `score` `{"tokens": n,
         "log_likelihood": natural log summed over its n tokens, each given the ones before and
         the start-of-text}`. Raises `ValueError` naming a bad option."""
         from .decoding import check_options
-        from .lm_network import detokenize, generate, log_likelihoods
 
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}; got {strategy!r}")
@@ -476,6 +475,14 @@ class LstmLanguageModelTask:
             "repetition_penalty": repetition_penalty,
             "seed": seed,
         }
+        return self._outputs(texts_or_docs, score, options)
+
+    def _outputs(
+        self, texts_or_docs: Iterable[str | Document], score: bool, options: dict[str, Any]
+    ) -> Iterator[dict[str, Any]]:
+        from .lm_network import detokenize, generate, log_likelihoods
+
+        eos = self.vocab_.index[EOS]
         for item in texts_or_docs:
             if isinstance(item, str):
                 raise TypeError(
@@ -487,12 +494,7 @@ class LstmLanguageModelTask:
                 n, ll = log_likelihoods(self.network_, self.vocab_, [words])[0]
                 yield {"tokens": n, "log_likelihood": ll}
             else:
-                ids = generate(
-                    self.network_,
-                    self.vocab_.encode(words),
-                    eos_id=self.vocab_.index[EOS],
-                    **options,
-                )
+                ids = generate(self.network_, self.vocab_.encode(words), eos_id=eos, **options)
                 yield {"text": detokenize([self.vocab_.words[i] for i in ids])}
 
     def save(self, folder: Path) -> None:
