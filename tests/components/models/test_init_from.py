@@ -10,6 +10,9 @@ language model are ConfigErrors at `tasks.NAME.init_from`.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +26,8 @@ from pipeline.config import ConfigError, resolve_config
 from pipeline.runner import run
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
+
+ROOT = Path(__file__).resolve().parents[3]
 
 LM = {"model": "lstm-lm", "layers": 1, "embed_dim": 16, "hidden": 24, "epochs": 1}
 LM |= {"bptt": 20, "batch_size": 16, "min_count": 2, "seed": 1}
@@ -164,3 +169,31 @@ def test_a_run_fine_tunes_from_the_language_model_and_saves_the_mapping(lm_dir, 
     config["tasks"] = {"category": bad}
     with pytest.raises(ConfigError, match=r"^tasks\.category\.init_from: .*hidden is 100"):
         run(resolve_config(config))
+
+
+def test_nlp_predict_passes_generation_options_to_the_language_model(lm_dir, tmp_path):
+    """The issue's command on a real (tiny) language model prints a continuation; `--score`
+    gives tokens and a log-likelihood; a strategy the model does not know is one line and
+    exit 2 (the model's own ValueError, shown without a traceback)."""
+    code = tmp_path / "register_lm.py"
+    code.write_text("import components.models.language_model  # noqa: F401\n")
+    env = {**os.environ, "NLP_PIPELINE_CODE": str(code)}
+
+    def nlp(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, str(ROOT / "cli.py"), "predict", str(lm_dir), *args]
+        return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
+
+    sample = ["--text", "The central bank", "--strategy", "top-p", "--top-p", "0.9"]
+    sample += ["--max-length", "40", "--seed", "1"]
+    sampled = nlp(*sample)
+    assert sampled.returncode == 0, sampled.stderr
+    [line] = [json.loads(x) for x in sampled.stdout.splitlines()]
+    assert set(line) == {"id", "text"} and line["text"].strip()
+    scored = nlp("--text", "The central bank raised interest rates", "--score")
+    assert scored.returncode == 0, scored.stderr
+    [line] = [json.loads(x) for x in scored.stdout.splitlines()]
+    assert line["tokens"] >= 6 and line["log_likelihood"] < 0
+    refused = nlp("--text", "The central bank", "--strategy", "nucleus")
+    assert refused.returncode == 2
+    [message] = refused.stderr.strip().splitlines()
+    assert "nucleus" in message and "Traceback" not in refused.stderr
