@@ -1,0 +1,623 @@
+"""The `seq2seq` task: a headline (or short summary) for each document, learned from pairs.
+
+Source: the document's tokens after the run's stages (`field`, punctuation dropped, the
+first `max_source`). Target: the text in `meta[target]`, lowercased and split by the
+regex tokenizer's default word pattern without punctuation (`TARGET_PATTERN`), the first
+`max_target` words. Documents whose target is empty or missing are left out of training
+and counted (`without_target` in `metrics.json`); they still get a prediction. The network
+is `seq2seq_network.Seq2SeqNetwork`, trained by the shared `Trainer` (NLL of the target
+tokens, padding ignored) with a teacher-forcing ratio that decays by epoch; decoding is
+`decoding.greedy` / `decoding.beam_search`, always on the CPU. The held-out part is scored
+with ROUGE (greedy, beam and the Lead baseline: the source's first 10 words).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Self
+
+from components.ml.splits import HoldoutSettings, SplitError, holdout_split, split_problems
+from components.represent.tokens import Field, RepresentError, token_stream
+from pipeline.config import ConfigError
+from pipeline.document import Document
+from pipeline.registry import parameters, register
+from pipeline.report_sections import image_block, table_block, text_block, write_section
+
+from .task_data import run_folder
+from .task_outputs import EpochLogger, move_into, plain, read_json, write_json
+
+__all__ = ["TARGET_PATTERN", "Seq2SeqTask", "target_tokens", "teacher_forcing_ratio"]
+
+logger = logging.getLogger(__name__)
+
+Cell = Literal["lstm", "gru"]
+Attention = Literal["bahdanau", "dot", "general"]
+Decay = Literal["none", "linear", "exponential"]
+Strategy = Literal["beam", "greedy"]
+Device = Literal["auto", "cpu", "cuda"]
+
+#: the regex tokenizer's default words and numbers, without placeholders and punctuation
+TARGET_PATTERN = re.compile(r"\d+(?:[.,:]\d+)+|\w+(?:[-'\u2019]\w+)*")
+SPECIALS = ("<s>", "</s>")  # ids 2 and 3, after PAD and UNK
+LEAD_WORDS = 10
+SAMPLES = 5
+MODEL_FOLDER = "model"
+TASK_FILE = "task.json"
+PIPELINE_FILE = "pipeline.json"
+OUTPUTS = ("metrics.json", "predictions.jsonl", "report.json", "learning_curve.png")
+DEFAULT_SPLIT = HoldoutSettings(test=0.1, validation=0.1, stratify=False)
+
+
+def target_tokens(text: Any) -> list[str]:
+    """The lowercased words of a target text (`TARGET_PATTERN`); [] for None."""
+    return TARGET_PATTERN.findall(str(text).lower()) if text is not None else []
+
+
+def teacher_forcing_ratio(
+    epoch: int, *, start: float, decay: str, floor: float, epochs: int
+) -> float:
+    """The ratio of epoch `epoch` (1-based): `start` at epoch 1, then down to `floor` at the
+    last epoch, linearly or geometrically (`decay`); `none` keeps `start`."""
+    if decay == "none" or epochs <= 1 or start <= floor:
+        return start
+    frac = min(1.0, max(0.0, (epoch - 1) / (epochs - 1)))
+    if decay == "exponential" and floor > 0:
+        return start * (floor / start) ** frac
+    return start + (floor - start) * frac
+
+
+@dataclass
+class _Pairs:
+    """The documents of a fit, in corpus order: ids, source tokens, targets (None: missing)."""
+
+    ids: list[str]
+    sources: list[list[str]]
+    targets: list[list[str] | None]
+    references: list[str | None]
+
+
+@dataclass(frozen=True)
+class _EpochHook:
+    """After each epoch: log it and set the network's teacher-forcing ratio for the next."""
+
+    task: Seq2SeqTask
+    network: Any
+    log: EpochLogger
+
+    def __call__(self, row: dict[str, Any]) -> None:
+        self.log(row)
+        self.network.teacher_forcing = self.task.ratio(int(row["epoch"]) + 1)
+
+
+@register("task", "seq2seq")
+class Seq2SeqTask:
+    """Seq2seq with attention (and copying) from the document text to a `meta` field.
+
+    Data: `target` (the meta key), `field`/`drop_stop` (source tokens), `max_source`,
+    `max_target`, `max_vocab`/`min_count` (one vocabulary for both sides, from the training
+    part). Network: `embed_dim` (replaced by the width of `embeddings`, word vectors the
+    project knows), `share_embeddings`, `hidden_size`, `cell`, `bidirectional`,
+    `attention` (bahdanau | dot | general), `copy` (pointer-generator), `coverage`
+    (`coverage_weight`), `dropout`. Training: `epochs`, `batch_size`, `lr`, `patience`,
+    `grad_clip`, `teacher_forcing` decaying (`teacher_forcing_decay`) to
+    `teacher_forcing_floor` at the last epoch. Decoding: `beam`, `length_penalty`,
+    `no_repeat_ngram`. `split`: holdout fractions and seed (stratify is ignored).
+    """
+
+    model: ClassVar[str] = "seq2seq"
+    version: ClassVar[str] = "1"
+    predict_options: ClassVar[tuple[str, ...]] = (
+        "strategy",
+        "beam",
+        "max_length",
+        "min_length",
+        "length_penalty",
+        "no_repeat_ngram",
+    )
+
+    def __init__(
+        self,
+        *,
+        target: str = "title",
+        field: Field = "lower",
+        drop_stop: bool = False,
+        max_source: int = 400,
+        max_target: int = 30,
+        max_vocab: int = 20000,
+        min_count: int = 1,
+        embed_dim: int = 128,
+        embeddings: str | None = None,
+        share_embeddings: bool = True,
+        hidden_size: int = 256,
+        cell: Cell = "lstm",
+        bidirectional: bool = True,
+        attention: Attention = "bahdanau",
+        copy: bool = False,
+        coverage: bool = False,
+        coverage_weight: float = 1.0,
+        dropout: float = 0.1,
+        epochs: int = 10,
+        batch_size: int = 32,
+        lr: float = 1e-3,
+        patience: int = 3,
+        grad_clip: float = 5.0,
+        teacher_forcing: float = 1.0,
+        teacher_forcing_decay: Decay = "none",
+        teacher_forcing_floor: float = 0.5,
+        beam: int = 4,
+        length_penalty: float = 1.0,
+        no_repeat_ngram: int = 3,
+        split: HoldoutSettings = DEFAULT_SPLIT,
+        device: Device = "auto",
+        threads: int = 1,
+        seed: int = 1,
+    ):
+        self.target = target
+        self.field = field
+        self.drop_stop = drop_stop
+        self.max_source = max_source
+        self.max_target = max_target
+        self.max_vocab = max_vocab
+        self.min_count = min_count
+        self.embed_dim = embed_dim
+        self.embeddings = embeddings
+        self.share_embeddings = share_embeddings
+        self.hidden_size = hidden_size
+        self.cell = cell
+        self.bidirectional = bidirectional
+        self.attention = attention
+        self.copy = copy
+        self.coverage = coverage
+        self.coverage_weight = coverage_weight
+        self.dropout = dropout
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.patience = patience
+        self.grad_clip = grad_clip
+        self.teacher_forcing = teacher_forcing
+        self.teacher_forcing_decay = teacher_forcing_decay
+        self.teacher_forcing_floor = teacher_forcing_floor
+        self.beam = beam
+        self.length_penalty = length_penalty
+        self.no_repeat_ngram = no_repeat_ngram
+        self.split = split
+        self.device = device
+        self.threads = threads
+        self.seed = seed
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> list[str]:
+        """Cheap checks before any data is read, as "key: message" lines."""
+        problems = list(split_problems(params.get("split")))
+        for key in ("max_source", "max_target", "embed_dim", "hidden_size", "epochs", "beam"):
+            if key in params and params[key] < 1:
+                problems.append(f"{key}: {params[key]} is invalid: must be >= 1")
+        for key in ("teacher_forcing", "teacher_forcing_floor"):
+            if key in params and not 0.0 <= params[key] <= 1.0:
+                problems.append(f"{key}: {params[key]} is invalid: must be in [0, 1]")
+        if params.get("bidirectional", True) and params.get("hidden_size", 256) % 2:
+            problems.append(
+                f"hidden_size: {params['hidden_size']} must be even with a bidirectional "
+                "encoder (each direction gets half); pick an even size or bidirectional: false"
+            )
+        return problems
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor parameters, JSON-ready."""
+        return {name: plain(getattr(self, name)) for name in parameters(type(self))}
+
+    def ratio(self, epoch: int) -> float:
+        """The teacher-forcing ratio of `epoch` (from the epoch number: resume-safe)."""
+        return teacher_forcing_ratio(
+            epoch,
+            start=self.teacher_forcing,
+            decay=self.teacher_forcing_decay,
+            floor=self.teacher_forcing_floor,
+            epochs=self.epochs,
+        )
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, corpus: Iterable[Document], run_dir: Path) -> Self:
+        """Train on the documents of `corpus` that have a target and write `metrics.json`,
+        `predictions.jsonl`, `learning_curve.png` and `report.json` into `run_dir` (the
+        task folder). Raises `ConfigError` at `tasks.NAME.KEY` for unusable settings/data."""
+        folder = Path(run_dir)
+        where = f"tasks.{folder.name}"
+        problems = self.check_params(self.get_params())
+        if problems:
+            raise ConfigError.of([ConfigError(f"{where}.{p}") for p in problems])
+        pairs = self._collect(corpus, where)
+        usable = [i for i, t in enumerate(pairs.targets) if t and pairs.sources[i]]
+        if not usable:
+            raise ConfigError(
+                f"{where}.target: none of the {len(pairs.ids)} documents has both tokens and "
+                f"a non-empty meta[{self.target!r}]; set {where}.target to the meta key that "
+                "holds the headline (with the csv reader, list that column in meta_columns)"
+            )
+        settings = HoldoutSettings.model_validate(self.split or {})
+        try:
+            holdout = holdout_split(
+                ["pair"] * len(usable),
+                test=settings.test,
+                validation=settings.validation,
+                seed=settings.seed,
+                stratify=False,
+            )
+        except SplitError as exc:
+            raise ConfigError(f"{where}.{exc}") from None
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.staging-", dir=folder.parent))
+        try:
+            self._fit_pairs(pairs, usable, holdout, folder, staging)
+            move_into(staging, folder, OUTPUTS)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        self.pipeline_ = read_json(folder / PIPELINE_FILE)
+        return self
+
+    def _fit_pairs(
+        self, pairs: _Pairs, usable: list[int], holdout: Any, folder: Path, staging: Path
+    ) -> None:
+        """Build the vocabulary and network, train, decode, score; write into `staging`."""
+        from components.ml.rouge import rouge_scores
+
+        from .seq2seq_network import Seq2SeqNetwork
+        from .training import CHECKPOINT_FILE, Trainer, cpu_threads, load_checkpoint
+        from .training.plots import plot_learning_curve
+        from .vocab import Vocabulary
+
+        train, validation, test = (
+            [usable[i] for i in part] for part in (holdout.train, holdout.validation, holdout.test)
+        )
+        built = Vocabulary.build(
+            (t for i in train for t in (pairs.sources[i], pairs.targets[i])),
+            min_count=self.min_count,
+            max_size=max(self.max_vocab - len(SPECIALS), 2),
+        )
+        self.vocabulary_ = Vocabulary([*SPECIALS, *built.words[2:]])
+        pretrained, embed_dim = None, self.embed_dim
+        if self.embeddings is not None:
+            from .embeddings import EmbeddingsError, embedding_matrix
+
+            try:
+                pretrained, _ = embedding_matrix(
+                    self.embeddings, self.vocabulary_, run_dir=run_folder(folder), seed=self.seed
+                )
+            except EmbeddingsError as exc:
+                raise ConfigError(f"tasks.{folder.name}.{exc}") from None
+            embed_dim = int(pretrained.shape[1])
+        self.network_config_ = {
+            "vocab_size": len(self.vocabulary_),
+            "embed_dim": embed_dim,
+            "hidden_size": self.hidden_size,
+            "cell": self.cell,
+            "bidirectional": self.bidirectional,
+            "attention": self.attention,
+            "copy": self.copy,
+            "coverage": self.coverage,
+            "coverage_weight": self.coverage_weight,
+            "share_embeddings": self.share_embeddings,
+            "dropout": self.dropout,
+        }
+        import torch
+
+        torch.manual_seed(self.seed)
+        self.network_ = Seq2SeqNetwork(**self.network_config_, pretrained=pretrained)
+        key = self.fit_key([pairs.ids[i] for i in train], [pairs.targets[i] for i in train])
+        trainer = Trainer(
+            epochs=self.epochs,
+            lr=self.lr,
+            grad_clip=self.grad_clip,
+            patience=self.patience,
+            device=self.device,
+            seed=self.seed,
+        )
+        resumed = load_checkpoint(folder / CHECKPOINT_FILE, key)
+        self.network_.teacher_forcing = self.ratio(int(resumed["epoch"]) + 1 if resumed else 1)
+        del resumed
+        hook = _EpochHook(self, self.network_, EpochLogger(folder.name))
+        t0 = time.perf_counter()
+        with cpu_threads(self.threads):
+            history = trainer.fit(
+                self.network_,
+                self._batches(pairs, train, shuffle=True),
+                self._batches(pairs, validation, shuffle=False) if validation else None,
+                workdir=folder,
+                key=key,
+                log_epoch=hook,
+            )
+            training_seconds = time.perf_counter() - t0
+            sources = [pairs.sources[i] for i in test]
+            references = [pairs.references[i] or "" for i in test]
+            t0 = time.perf_counter()
+            greedy = [" ".join(w) for w in self.generate(sources, strategy="greedy")]
+            greedy_seconds = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            texts = self.generate(pairs.sources)
+            beam_seconds = time.perf_counter() - t0
+        beam = [" ".join(texts[i]) for i in test]
+        lead = [" ".join(s[:LEAD_WORDS]) for s in sources]
+        counts = Counter(
+            "empty_source" if not s else ""
+            for s, t in zip(pairs.sources, pairs.targets, strict=True)
+            if t
+        )
+        metrics: dict[str, Any] = {
+            "model": self.model,
+            "target": self.target,
+            "documents": len(pairs.ids),
+            "without_target": sum(t is None for t in pairs.targets),
+            "skipped": {"empty_source": counts["empty_source"]},
+            "split": {
+                "settings": HoldoutSettings.model_validate(self.split or {}).model_dump(),
+                "sizes": {"train": len(train), "validation": len(validation), "test": len(test)},
+            },
+            "vocabulary": len(self.vocabulary_),
+            "test": {
+                "documents": len(test),
+                "greedy": rouge_scores(greedy, references),
+                "beam": rouge_scores(beam, references),
+                "lead": rouge_scores(lead, references),
+            }
+            if test
+            else None,
+            "teacher_forcing": [self.ratio(row["epoch"]) for row in history],
+            "history": history,
+            "training_seconds": round(training_seconds, 3),
+            "decoding_seconds": {
+                "greedy_test": round(greedy_seconds, 3),
+                "beam_all": round(beam_seconds, 3),
+            },
+        }
+        parts = ["no_target" if t is None else "train" for t in pairs.targets]
+        for name, part in (("validation", validation), ("test", test)):
+            for i in part:
+                parts[i] = name
+        with (staging / "predictions.jsonl").open("w", encoding="utf-8") as fh:
+            for doc_id, words, part, source in zip(
+                pairs.ids, texts, parts, pairs.sources, strict=True
+            ):
+                line = {
+                    "id": doc_id,
+                    "text": " ".join(words),
+                    "split": part if source else "empty_source",
+                }
+                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+        write_json(staging / "metrics.json", metrics)
+        if history:
+            plot_learning_curve(history, staging / "learning_curve.png")
+        samples = [[beam[k], references[k]] for k in range(min(SAMPLES, len(test)))]
+        write_report(staging, self, metrics, samples)
+        if test:
+            r1 = {k: metrics["test"][k]["rouge1"]["f1"] for k in ("greedy", "beam", "lead")}
+            logger.info(
+                "task %s (seq2seq): ROUGE-1 F1 greedy %.4f, beam %.4f, Lead %.4f on %d documents",
+                folder.name, r1["greedy"], r1["beam"], r1["lead"], len(test),
+            )  # fmt: skip
+
+    def _batches(self, pairs: _Pairs, rows: Sequence[int], *, shuffle: bool) -> Any:
+        from .seq2seq_network import PairBatcher, encode_source, encode_target
+
+        index, vocab = self.vocabulary_.index, len(self.vocabulary_)
+        sources, sources_ext, targets = [], [], []
+        for i in rows:
+            ids, ext, oovs = encode_source(pairs.sources[i], index, vocab)
+            sources.append(ids)
+            sources_ext.append(ext if self.copy else ids)
+            targets.append(
+                encode_target(pairs.targets[i] or [], index, vocab, oovs if self.copy else ())
+            )
+        return PairBatcher(
+            sources,
+            sources_ext,
+            targets,
+            vocab_size=vocab,
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            seed=self.seed,
+        )
+
+    def _collect(self, corpus: Iterable[Document], where: str) -> _Pairs:
+        pairs = _Pairs([], [], [], [])
+        for doc in corpus:
+            try:
+                tokens = token_stream(doc, field=self.field, drop_stop=self.drop_stop)
+            except RepresentError as exc:
+                key = "drop_stop" if "is_stop" in str(exc) else "field"
+                raise ConfigError(f"{where}.{key}: {exc}") from None
+            value = doc.meta.get(self.target)
+            words = target_tokens(value)[: self.max_target] if value not in (None, "") else []
+            pairs.ids.append(doc.id)
+            pairs.sources.append(tokens[: self.max_source])
+            pairs.targets.append(words or None)
+            pairs.references.append(str(value) if words else None)
+        if not pairs.ids:
+            raise ConfigError(f"{where}: the corpus has no documents to train on")
+        return pairs
+
+    def fit_key(self, ids: Sequence[str], targets: Sequence[Any]) -> str:
+        """Fingerprint of a fit (training ids, targets and parameters): the Trainer's key."""
+        blob = json.dumps([list(ids), list(targets), self.get_params()], sort_keys=True)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    # ------------------------------------------------------------- use
+    def generate(
+        self,
+        sources: Sequence[Sequence[str]],
+        *,
+        strategy: Strategy = "beam",
+        beam: int | None = None,
+        max_length: int | None = None,
+        min_length: int = 0,
+        length_penalty: float | None = None,
+        no_repeat_ngram: int | None = None,
+    ) -> list[list[str]]:
+        """The generated words for each source token list (empty source: no words).
+
+        None takes the task's setting (`beam`, `length_penalty`, `no_repeat_ngram`;
+        `max_length`: `max_target`). UNK tokens are left out of the words."""
+        from .seq2seq_network import decode_sources
+
+        if strategy not in ("beam", "greedy"):
+            raise ValueError(f"strategy must be 'beam' or 'greedy'; got {strategy!r}")
+        return decode_sources(
+            self.network_,
+            self.vocabulary_.words,
+            [list(s)[: self.max_source] for s in sources],
+            strategy=strategy,
+            beam=self.beam if beam is None else beam,
+            max_length=self.max_target + 1 if max_length is None else max_length,
+            min_length=min_length,
+            length_penalty=self.length_penalty if length_penalty is None else length_penalty,
+            no_repeat_ngram=self.no_repeat_ngram if no_repeat_ngram is None else no_repeat_ngram,
+        )
+
+    def predict(
+        self,
+        docs: Iterable[Document],
+        *,
+        strategy: Strategy = "beam",
+        beam: int | None = None,
+        max_length: int | None = None,
+        min_length: int = 0,
+        length_penalty: float | None = None,
+        no_repeat_ngram: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """`{"text"}` per tokenized document, in input order (see `generate` for options).
+
+        Raw strings must go through the model's stages first: use
+        `components.models.load(folder).predict(texts)`."""
+        options = {
+            "strategy": strategy,
+            "beam": beam,
+            "max_length": max_length,
+            "min_length": min_length,
+            "length_penalty": length_penalty,
+            "no_repeat_ngram": no_repeat_ngram,
+        }
+        batch: list[list[str]] = []
+        for doc in docs:
+            if not isinstance(doc, Document):
+                raise TypeError(
+                    "a task predicts tokenized Documents; for raw text use "
+                    "components.models.load(MODEL_DIR).predict(texts), which runs the stages"
+                )
+            batch.append(token_stream(doc, field=self.field, drop_stop=self.drop_stop))
+            if len(batch) == 256:
+                yield from ({"text": " ".join(w)} for w in self.generate(batch, **options))
+                batch = []
+        if batch:
+            yield from ({"text": " ".join(w)} for w in self.generate(batch, **options))
+
+    def evaluate(self, corpus: Iterable[Document]) -> dict[str, Any]:
+        """ROUGE of the beam headlines and of Lead against `meta[target]` (documents with one)."""
+        from components.ml.rouge import rouge_scores
+
+        pairs = self._collect(corpus, "evaluate")
+        keep = [i for i, t in enumerate(pairs.targets) if t]
+        sources = [pairs.sources[i] for i in keep]
+        references = [pairs.references[i] or "" for i in keep]
+        beam = [" ".join(w) for w in self.generate(sources)]
+        lead = [" ".join(s[:LEAD_WORDS]) for s in sources]
+        return {
+            "beam": rouge_scores(beam, references),
+            "lead": rouge_scores(lead, references),
+            "without_target": len(pairs.ids) - len(keep),
+        }
+
+    # ----------------------------------------------------------- files
+    def save(self, folder: Path) -> None:
+        """Write `task.json`, `model/weights.pt` (state dict), `model/vocab.json` and
+        `model/network.json` (and `pipeline.json` when known and absent)."""
+        import torch
+
+        folder = Path(folder)
+        model = folder / MODEL_FOLDER
+        model.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu() for k, v in self.network_.state_dict().items()}
+        torch.save(state, model / "weights.pt")
+        self.vocabulary_.save(model / "vocab.json")
+        write_json(model / "network.json", self.network_config_)
+        write_json(
+            folder / TASK_FILE,
+            {"model": self.model, "version": self.version, "params": self.get_params()},
+        )
+        if getattr(self, "pipeline_", None) is not None and not (folder / PIPELINE_FILE).exists():
+            write_json(folder / PIPELINE_FILE, self.pipeline_)
+
+    @classmethod
+    def load(cls, folder: Path) -> Self:
+        """A fitted task read back from `folder` (written by `save`); nothing is unpickled."""
+        import torch
+
+        from .seq2seq_network import Seq2SeqNetwork
+        from .vocab import Vocabulary
+
+        folder = Path(folder)
+        record = json.loads((folder / TASK_FILE).read_text(encoding="utf-8"))
+        if record.get("model") != cls.model:
+            raise ValueError(
+                f"{folder / TASK_FILE} holds a {record.get('model')!r} task, not 'seq2seq'"
+            )
+        task = cls(**record["params"])
+        model = folder / MODEL_FOLDER
+        task.vocabulary_ = Vocabulary.load(model / "vocab.json")
+        task.network_config_ = json.loads((model / "network.json").read_text(encoding="utf-8"))
+        task.network_ = Seq2SeqNetwork(**task.network_config_)
+        task.network_.load_state_dict(torch.load(model / "weights.pt", weights_only=True))
+        task.network_.eval()
+        task.pipeline_ = read_json(folder / PIPELINE_FILE)
+        return task
+
+
+def write_report(
+    staging: Path, task: Seq2SeqTask, metrics: Mapping[str, Any], samples: list[list[str]]
+) -> None:
+    """The task's report section: ROUGE F1 of greedy, beam and Lead, and sample headlines."""
+    blocks: list[dict[str, Any]] = []
+    test = metrics.get("test")
+    if test:
+        blocks.append(
+            text_block(
+                f"{test['documents']:,} held-out documents; ROUGE F1 (rouge-score, stemmed)."
+            )
+        )
+        rows = [
+            [name, *(round(test[key][t]["f1"], 4) for t in ("rouge1", "rouge2", "rougeL"))]
+            for name, key in (
+                (f"beam {task.beam}", "beam"),
+                ("greedy", "greedy"),
+                ("Lead (first 10 words)", "lead"),
+            )
+        ]
+        blocks.append(
+            table_block(
+                "ROUGE on the held-out part", ["decoding", "ROUGE-1", "ROUGE-2", "ROUGE-L"], rows
+            )
+        )
+    if samples:
+        blocks.append(table_block("Sample outputs (held out)", ["generated", "reference"], samples))
+    counts = Counter({"without target": metrics["without_target"], **metrics["skipped"]})
+    if sum(counts.values()):
+        blocks.append(
+            text_block(
+                ", ".join(f"{n:,} {k}" for k, n in counts.items() if n) + " (left out of training)."
+            )
+        )
+    blocks.append(image_block("Learning curve", "learning_curve.png"))
+    write_section(
+        staging,
+        f"Seq2seq: {task.target} ({task.attention} attention{', copy' if task.copy else ''})",
+        blocks,
+        order=55,
+    )
