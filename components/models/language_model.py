@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
@@ -183,7 +183,7 @@ class LstmLanguageModelTask:
         """Train on the documents of `corpus` (restartable) and write metrics, per-epoch
         perplexity, each document's score (`predictions.jsonl`) and the model into `run_dir`.
         Documents without tokens are skipped and counted; config mistakes are `ConfigError`s."""
-        from .lm_network import log_likelihoods
+        from .lm_network import log_likelihoods, split_documents
         from .training import cpu_threads
 
         folder = Path(run_dir)
@@ -191,10 +191,10 @@ class LstmLanguageModelTask:
         problems = self.check_params(self.get_params())
         if problems:
             raise ConfigError.of([ConfigError(f"{where}.{p}") for p in problems])
-        ids, tokens, skipped = self._collect(corpus, where)
+        ids, tokens, skipped, order = self._collect(corpus, where)
         if not ids:
             raise ConfigError(f"{where}: no document has tokens to train on ({dict(skipped)})")
-        train, held = _split(len(ids), self.validation, self.seed)
+        train, held = split_documents(len(ids), self.validation, self.seed)
         folder.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         with cpu_threads(self.threads):
@@ -235,9 +235,13 @@ class LstmLanguageModelTask:
             write_json(staging / "metrics.json", metrics)
             write_json(staging / "history.json", history)
             with (staging / "predictions.jsonl").open("w", encoding="utf-8") as fh:
-                for i, (doc_id, (n, ll)) in enumerate(zip(ids, scored, strict=True)):
-                    part = "validation" if i in held_set else "train"
-                    row = {"id": doc_id, "split": part, "tokens": n, "log_likelihood": ll}
+                for doc_id, i in order:  # corpus order; a document without tokens: skipped
+                    if i is None:
+                        row: dict[str, Any] = {"id": doc_id, "skipped": "no tokens"}
+                    else:
+                        part = "validation" if i in held_set else "train"
+                        n, ll = scored[i]
+                        row = {"id": doc_id, "split": part, "tokens": n, "log_likelihood": ll}
                     fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             if mapping is not None:
                 write_json(staging / MAPPING_FILE, mapping)
@@ -254,7 +258,10 @@ class LstmLanguageModelTask:
 
     def _collect(
         self, corpus: Iterable[Document], where: str
-    ) -> tuple[list[str], list[list[str]], Counter[str]]:
+    ) -> tuple[list[str], list[list[str]], Counter[str], list[tuple[str, int | None]]]:
+        """Each document's id and tokens, the skipped counts, and (id, index or None) in
+        corpus order."""
+        order: list[tuple[str, int | None]] = []
         ids: list[str] = []
         tokens: list[list[str]] = []
         skipped: Counter[str] = Counter()
@@ -268,10 +275,12 @@ class LstmLanguageModelTask:
                 raise ConfigError(f"{where}.{key}: {exc}") from None
             if not words:
                 skipped["no tokens"] += 1
+                order.append((doc.id, None))
                 continue
+            order.append((doc.id, len(ids)))
             ids.append(doc.id)
             tokens.append(words)
-        return ids, tokens, skipped
+        return ids, tokens, skipped, order
 
     def _train(
         self,
@@ -282,69 +291,45 @@ class LstmLanguageModelTask:
         train_ids: list[str],
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """Build vocabulary and network (from `init_from` / `embeddings` when set) and train."""
-        import torch
-
-        from .lm_network import ChunkBatcher, LstmLanguageModel, map_vocabulary, token_chunks
+        from .lm_network import (
+            ChunkBatcher,
+            LstmLanguageModel,
+            id_stream,
+            start_from,
+            token_chunks,
+            with_perplexity,
+        )
         from .training import Trainer, seed_everything
 
         seed_everything(self.seed)
         built = Vocabulary.build(train, min_count=self.min_count, max_size=self.max_vocab - 1)
         config = {k: getattr(self, k) for k in ARCHITECTURE}
         mapping = None
-        old = None
         if self.init_from:
-            old_vocab, old_state, old_config = load_language_model(self.init_from)
-            config = {k: old_config[k] for k in ARCHITECTURE}
-            words = [EOS, *built.words[2:]]
-            if self.init_vocabulary == "union":
-                known = set(old_vocab.words)
-                words = [*old_vocab.words[2:], *(w for w in built.words[2:] if w not in known)]
-            vocab = Vocabulary(words)
-            old = (old_vocab, old_state)
-        else:
-            vocab = Vocabulary([EOS, *built.words[2:]])
-        network = LstmLanguageModel(len(vocab), **config)
-        if old is not None:
-            state, old_ids = map_vocabulary(
-                old[0].words, vocab.words, old[1], network.state_dict(), seed=self.seed
+            old = load_language_model(self.init_from)
+            vocab, network, mapping = start_from(
+                old, built.words[2:], self.init_vocabulary, self.seed
             )
-            network.load_state_dict(state)
-            mapping = {
-                "init_from": str(self.init_from),
-                "init_vocabulary": self.init_vocabulary,
-                "kept": sum(1 for o in old_ids[2:] if o >= 0),
-                "new": sum(1 for o in old_ids if o < 0),
-                "old_ids": old_ids,
-            }
+            config = {k: old[2][k] for k in ARCHITECTURE}
+            mapping = {"init_from": str(self.init_from), **mapping}
             logger.info(
                 "%s: %d words keep their rows, %d new", where, mapping["kept"], mapping["new"]
             )
-        elif self.embeddings:
-            from .embeddings import EmbeddingsError, embedding_matrix
-
-            try:
-                matrix, _ = embedding_matrix(
-                    self.embeddings, vocab, run_dir=run_folder(folder), seed=self.seed
-                )
-            except EmbeddingsError as exc:
-                raise ConfigError(f"{where}.{exc}") from None
-            if matrix.shape[1] != self.embed_dim:
-                raise ConfigError(
-                    f"{where}.embed_dim: {self.embed_dim} differs from the dimension "
-                    f"{matrix.shape[1]} of {self.embeddings!r}; set embed_dim: {matrix.shape[1]}"
-                )
-            with torch.no_grad():
-                network.embedding.weight.copy_(torch.from_numpy(matrix))
+        else:
+            vocab = Vocabulary([EOS, *built.words[2:]])
+            network = LstmLanguageModel(len(vocab), **config)
+        if self.embeddings:
+            self._embed(network, vocab, folder, where)
         eos = vocab.index[EOS]
         train_batches = ChunkBatcher(
-            token_chunks(_stream(train, vocab, eos), self.bptt),
+            token_chunks(id_stream(train, vocab, eos), self.bptt),
             batch_size=self.batch_size,
             seed=self.seed,
         )
         val_batches = None
         if held:
             val_batches = ChunkBatcher(
-                token_chunks(_stream(held, vocab, eos), self.bptt),
+                token_chunks(id_stream(held, vocab, eos), self.bptt),
                 batch_size=self.batch_size,
                 shuffle=False,
             )
@@ -368,18 +353,7 @@ class LstmLanguageModelTask:
             key=key,
             log_epoch=EpochLogger(folder.name),
         )
-        history = [
-            {
-                **{k: v for k, v in row.items() if k != "grad_norms"},
-                "train_perplexity": math.exp(min(row["train_loss"], 50.0)),
-                **(
-                    {"val_perplexity": math.exp(min(row["val_loss"], 50.0))}
-                    if "val_loss" in row
-                    else {}
-                ),
-            }
-            for row in history
-        ]
+        history = with_perplexity(history)
         network.to("cpu").eval()
         self.network_ = network
         self.vocab_ = vocab
@@ -392,6 +366,26 @@ class LstmLanguageModelTask:
         }
         self.best_epoch_ = trainer.best_epoch_
         return history, mapping
+
+    def _embed(self, network: Any, vocab: Vocabulary, folder: Path, where: str) -> None:
+        """Copy the `embeddings` vectors into the network's input embedding."""
+        import torch
+
+        from .embeddings import EmbeddingsError, embedding_matrix
+
+        try:
+            matrix, _ = embedding_matrix(
+                self.embeddings or "", vocab, run_dir=run_folder(folder), seed=self.seed
+            )
+        except EmbeddingsError as exc:
+            raise ConfigError(f"{where}.{exc}") from None
+        if matrix.shape[1] != self.embed_dim:
+            raise ConfigError(
+                f"{where}.embed_dim: {self.embed_dim} differs from the dimension "
+                f"{matrix.shape[1]} of {self.embeddings!r}; set embed_dim: {matrix.shape[1]}"
+            )
+        with torch.no_grad():
+            network.embedding.weight.copy_(torch.from_numpy(matrix))
 
     def _write_report(
         self, staging: Path, metrics: dict[str, Any], history: list[dict[str, Any]]
@@ -534,24 +528,3 @@ class LstmLanguageModelTask:
         task.config_ = config
         task.pipeline_ = read_json(folder / PIPELINE_FILE)
         return task
-
-
-def _split(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
-    """Seeded document split: (training indices, validation indices), each sorted; at
-    least one training document, no validation part when `fraction` is 0 or n < 2."""
-    import numpy as np
-
-    k = int(round(n * fraction)) if n >= 2 else 0
-    k = min(k, n - 1)
-    order = np.random.default_rng(seed).permutation(n)
-    return sorted(order[k:].tolist()), sorted(order[:k].tolist())
-
-
-def _stream(docs: Sequence[Sequence[str]], vocab: Vocabulary, eos: int) -> list[int]:
-    """All documents as one id stream: `<eos>` before each and after the last."""
-    out: list[int] = []
-    for words in docs:
-        out.append(eos)
-        out.extend(vocab.encode(words))
-    out.append(eos)
-    return out

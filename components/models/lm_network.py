@@ -16,8 +16,21 @@ import torch
 from torch import nn
 
 from .training import Batch
+from .vocab import Vocabulary
 
-__all__ = ["ChunkBatcher", "LstmLanguageModel", "map_vocabulary", "token_chunks"]
+__all__ = [
+    "ChunkBatcher",
+    "LstmLanguageModel",
+    "detokenize",
+    "generate",
+    "id_stream",
+    "log_likelihoods",
+    "map_vocabulary",
+    "split_documents",
+    "start_from",
+    "token_chunks",
+    "with_perplexity",
+]
 
 IGNORE = -100  # the cross-entropy loss's default ignore_index
 #: the state-dict entries with one row per vocabulary word
@@ -274,3 +287,68 @@ def generate(
             context=context[:-1],
             **common,
         )
+
+
+def split_documents(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """Seeded document split: (training indices, validation indices), each sorted; at
+    least one training document, no validation part when `fraction` is 0 or n < 2."""
+    k = min(int(round(n * fraction)) if n >= 2 else 0, max(n - 1, 0))
+    order = np.random.default_rng(seed).permutation(n)
+    return sorted(order[k:].tolist()), sorted(order[:k].tolist())
+
+
+def id_stream(docs: Sequence[Sequence[str]], vocab: Vocabulary, eos: int) -> list[int]:
+    """All documents as one id stream: `<eos>` before each and after the last."""
+    out: list[int] = []
+    for words in docs:
+        out.append(eos)
+        out.extend(vocab.encode(words))
+    out.append(eos)
+    return out
+
+
+def with_perplexity(history: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The Trainer's history rows without gradient norms, with `train_perplexity` and
+    `val_perplexity` (exp of the mean token losses; capped at exp(50))."""
+    rows = []
+    for row in history:
+        out = {k: v for k, v in row.items() if k != "grad_norms"}
+        out["train_perplexity"] = float(np.exp(min(row["train_loss"], 50.0)))
+        if "val_loss" in row:
+            out["val_perplexity"] = float(np.exp(min(row["val_loss"], 50.0)))
+        rows.append(out)
+    return rows
+
+
+def start_from(
+    old: tuple[Vocabulary, dict[str, torch.Tensor], dict[str, Any]],
+    corpus_words: Sequence[str],
+    policy: str,
+    seed: int,
+) -> tuple[Vocabulary, LstmLanguageModel, dict[str, Any]]:
+    """A network for fine-tuning: the trained model `old` (vocabulary, state, config) moved
+    onto the vocabulary `policy` gives (`union`: the old words, ids unchanged, then the
+    corpus' new ones; `new`: the corpus' words), with `map_vocabulary`'s rows. Returns the
+    vocabulary, the network and the mapping record (counts and each id's old id, -1: new)."""
+    old_vocab, old_state, config = old
+    if policy == "union":
+        known = set(old_vocab.words)
+        words = [*old_vocab.words[2:], *(w for w in corpus_words if w not in known)]
+    else:
+        words = ["<eos>", *corpus_words]
+    vocab = Vocabulary(words)
+    network = LstmLanguageModel(
+        len(vocab),
+        **{k: config[k] for k in ("layers", "embed_dim", "hidden", "dropout", "tie_weights")},
+    )
+    state, old_ids = map_vocabulary(
+        old_vocab.words, vocab.words, old_state, network.state_dict(), seed=seed
+    )
+    network.load_state_dict(state)
+    mapping = {
+        "init_vocabulary": policy,
+        "kept": sum(1 for o in old_ids[2:] if o >= 0),
+        "new": sum(1 for o in old_ids if o < 0),
+        "old_ids": old_ids,
+    }
+    return vocab, network, mapping

@@ -49,9 +49,9 @@ def test_fit_writes_perplexity_per_epoch_and_counts_empty_documents(tiny):
     assert all(row["val_perplexity"] > 1 for row in history)
     assert metrics["validation"]["perplexity"] > 1
     lines = (folder / "predictions.jsonl").read_text().splitlines()
-    assert len(lines) == 80 and {"id", "split", "tokens", "log_likelihood"} <= set(
-        json.loads(lines[0])
-    )
+    assert len(lines) == 81
+    assert {"id", "split", "tokens", "log_likelihood"} <= set(json.loads(lines[0]))
+    assert json.loads(lines[-1])["skipped"] == "no tokens"
 
 
 def test_save_load_gives_identical_text_and_scores(tiny, lee_docs):
