@@ -37,7 +37,9 @@ def documents(data: str, limit: int | None = None) -> list:
 
     pairs: list[tuple[str, str]] = []
     if data == "ag":
-        with open(SHARED / "classification" / "ag_news_test_first_half.csv", encoding="utf-8") as fh:
+        with open(
+            SHARED / "classification" / "ag_news_test_first_half.csv", encoding="utf-8"
+        ) as fh:
             pairs = [(r["description"], r["title"]) for r in csv.DictReader(fh)]
     else:
         path = SHARED / "summarization" / "bbc_news_summary_first_half.jsonl"
@@ -59,6 +61,7 @@ def speed(args: argparse.Namespace) -> None:
     import torch
 
     from components.models.seq2seq import Seq2SeqTask
+    from components.models.seq2seq_data import pair_batches
     from components.models.training import Trainer, cpu_threads
     from components.represent.tokens import token_stream
 
@@ -75,7 +78,15 @@ def speed(args: argparse.Namespace) -> None:
     train_docs = metrics["split"]["sizes"]["train"]
     sources = [token_stream(d)[: task.max_source] for d in docs]
     with cpu_threads(args.threads):
-        batches = task._batches(task._collect(docs, "bench"), range(train_docs), shuffle=True)
+        batches = pair_batches(
+            task.collect_pairs(docs, "bench"),
+            range(train_docs),
+            task.vocabulary_.index,
+            copy=True,
+            batch_size=task.batch_size,
+            shuffle=True,
+            seed=1,
+        )
         tokens = sum(len(b.target) for b in batches)
         trainer = Trainer(epochs=args.epochs, lr=1e-3, seed=1, monitor="train_loss")
         t0 = time.perf_counter()
@@ -132,13 +143,17 @@ def quality(args: argparse.Namespace) -> None:
         samples = [json.loads(x) for x in (folder / "predictions.jsonl").read_text().splitlines()]
     weights = sum(p.numel() for p in task.network_.parameters())
     print(f"data {args.data}: {len(docs)} documents; {params}")
-    print(f"sizes {metrics['split']['sizes']}, vocabulary {metrics['vocabulary']}, {weights:,} weights")
+    print(
+        f"sizes {metrics['split']['sizes']}, vocabulary {metrics['vocabulary']}, {weights:,} weights"
+    )
     print(
         f"epochs run {len(metrics['history'])}, training {metrics['training_seconds']:.0f} s, "
         f"decoding {metrics['decoding_seconds']}, whole fit {seconds:.0f} s ({load()})"
     )
     for row in metrics["history"]:
-        print(f"  epoch {row['epoch']}: train {row['train_loss']:.3f} val {row.get('val_loss', 0):.3f}")
+        print(
+            f"  epoch {row['epoch']}: train {row['train_loss']:.3f} val {row.get('val_loss', 0):.3f}"
+        )
     test = metrics["test"]
     for name in ("greedy", "beam", "lead"):
         f1 = [test[name][t]["f1"] for t in ("rouge1", "rouge2", "rougeL")]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import shutil
 import tempfile
 import time
@@ -31,12 +30,20 @@ from components.represent.tokens import Field, RepresentError, token_stream
 from pipeline.config import ConfigError
 from pipeline.document import Document
 from pipeline.registry import parameters, register
-from pipeline.report_sections import image_block, table_block, text_block, write_section
 
+from .seq2seq_data import (
+    Pairs,
+    decode_sources,
+    pair_batches,
+    target_tokens,
+    teacher_forcing_ratio,
+    write_predictions,
+    write_report,
+)
 from .task_data import run_folder
 from .task_outputs import EpochLogger, move_into, plain, read_json, write_json
 
-__all__ = ["TARGET_PATTERN", "Seq2SeqTask", "target_tokens", "teacher_forcing_ratio"]
+__all__ = ["Seq2SeqTask", "target_tokens", "teacher_forcing_ratio"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +53,6 @@ Decay = Literal["none", "linear", "exponential"]
 Strategy = Literal["beam", "greedy"]
 Device = Literal["auto", "cpu", "cuda"]
 
-#: the regex tokenizer's default words and numbers, without placeholders and punctuation
-TARGET_PATTERN = re.compile(r"\d+(?:[.,:]\d+)+|\w+(?:[-'\u2019]\w+)*")
 SPECIALS = ("<s>", "</s>")  # ids 2 and 3, after PAD and UNK
 LEAD_WORDS = 10
 SAMPLES = 5
@@ -56,34 +61,6 @@ TASK_FILE = "task.json"
 PIPELINE_FILE = "pipeline.json"
 OUTPUTS = ("metrics.json", "predictions.jsonl", "report.json", "learning_curve.png")
 DEFAULT_SPLIT = HoldoutSettings(test=0.1, validation=0.1, stratify=False)
-
-
-def target_tokens(text: Any) -> list[str]:
-    """The lowercased words of a target text (`TARGET_PATTERN`); [] for None."""
-    return TARGET_PATTERN.findall(str(text).lower()) if text is not None else []
-
-
-def teacher_forcing_ratio(
-    epoch: int, *, start: float, decay: str, floor: float, epochs: int
-) -> float:
-    """The ratio of epoch `epoch` (1-based): `start` at epoch 1, then down to `floor` at the
-    last epoch, linearly or geometrically (`decay`); `none` keeps `start`."""
-    if decay == "none" or epochs <= 1 or start <= floor:
-        return start
-    frac = min(1.0, max(0.0, (epoch - 1) / (epochs - 1)))
-    if decay == "exponential" and floor > 0:
-        return start * (floor / start) ** frac
-    return start + (floor - start) * frac
-
-
-@dataclass
-class _Pairs:
-    """The documents of a fit, in corpus order: ids, source tokens, targets (None: missing)."""
-
-    ids: list[str]
-    sources: list[list[str]]
-    targets: list[list[str] | None]
-    references: list[str | None]
 
 
 @dataclass(frozen=True)
@@ -237,7 +214,7 @@ class Seq2SeqTask:
         problems = self.check_params(self.get_params())
         if problems:
             raise ConfigError.of([ConfigError(f"{where}.{p}") for p in problems])
-        pairs = self._collect(corpus, where)
+        pairs = self.collect_pairs(corpus, where)
         usable = [i for i, t in enumerate(pairs.targets) if t and pairs.sources[i]]
         if not usable:
             raise ConfigError(
@@ -266,7 +243,7 @@ class Seq2SeqTask:
         return self
 
     def _fit_pairs(
-        self, pairs: _Pairs, usable: list[int], holdout: Any, folder: Path, staging: Path
+        self, pairs: Pairs, usable: list[int], holdout: Any, folder: Path, staging: Path
     ) -> None:
         """Build the vocabulary and network, train, decode, score; write into `staging`."""
         from components.ml.rouge import rouge_scores
@@ -325,13 +302,16 @@ class Seq2SeqTask:
         resumed = load_checkpoint(folder / CHECKPOINT_FILE, key)
         self.network_.teacher_forcing = self.ratio(int(resumed["epoch"]) + 1 if resumed else 1)
         del resumed
+        batching = {"copy": self.copy, "batch_size": self.batch_size, "seed": self.seed}
         hook = _EpochHook(self, self.network_, EpochLogger(folder.name))
         t0 = time.perf_counter()
         with cpu_threads(self.threads):
             history = trainer.fit(
                 self.network_,
-                self._batches(pairs, train, shuffle=True),
-                self._batches(pairs, validation, shuffle=False) if validation else None,
+                pair_batches(pairs, train, self.vocabulary_.index, **batching, shuffle=True),
+                pair_batches(pairs, validation, self.vocabulary_.index, **batching, shuffle=False)
+                if validation
+                else None,
                 workdir=folder,
                 key=key,
                 log_epoch=hook,
@@ -383,16 +363,7 @@ class Seq2SeqTask:
         for name, part in (("validation", validation), ("test", test)):
             for i in part:
                 parts[i] = name
-        with (staging / "predictions.jsonl").open("w", encoding="utf-8") as fh:
-            for doc_id, words, part, source in zip(
-                pairs.ids, texts, parts, pairs.sources, strict=True
-            ):
-                line = {
-                    "id": doc_id,
-                    "text": " ".join(words),
-                    "split": part if source else "empty_source",
-                }
-                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+        write_predictions(staging / "predictions.jsonl", pairs, texts, parts)
         write_json(staging / "metrics.json", metrics)
         if history:
             plot_learning_curve(history, staging / "learning_curve.png")
@@ -405,30 +376,10 @@ class Seq2SeqTask:
                 folder.name, r1["greedy"], r1["beam"], r1["lead"], len(test),
             )  # fmt: skip
 
-    def _batches(self, pairs: _Pairs, rows: Sequence[int], *, shuffle: bool) -> Any:
-        from .seq2seq_network import PairBatcher, encode_source, encode_target
-
-        index, vocab = self.vocabulary_.index, len(self.vocabulary_)
-        sources, sources_ext, targets = [], [], []
-        for i in rows:
-            ids, ext, oovs = encode_source(pairs.sources[i], index, vocab)
-            sources.append(ids)
-            sources_ext.append(ext if self.copy else ids)
-            targets.append(
-                encode_target(pairs.targets[i] or [], index, vocab, oovs if self.copy else ())
-            )
-        return PairBatcher(
-            sources,
-            sources_ext,
-            targets,
-            vocab_size=vocab,
-            batch_size=self.batch_size,
-            shuffle=shuffle,
-            seed=self.seed,
-        )
-
-    def _collect(self, corpus: Iterable[Document], where: str) -> _Pairs:
-        pairs = _Pairs([], [], [], [])
+    def collect_pairs(self, corpus: Iterable[Document], where: str) -> Pairs:
+        """Each document's id, source tokens and target words (None: missing), in corpus
+        order; a token column no stage set is a `ConfigError` at `{where}.field`."""
+        pairs = Pairs([], [], [], [])
         for doc in corpus:
             try:
                 tokens = token_stream(doc, field=self.field, drop_stop=self.drop_stop)
@@ -466,8 +417,6 @@ class Seq2SeqTask:
 
         None takes the task's setting (`beam`, `length_penalty`, `no_repeat_ngram`;
         `max_length`: `max_target`). UNK tokens are left out of the words."""
-        from .seq2seq_network import decode_sources
-
         if strategy not in ("beam", "greedy"):
             raise ValueError(f"strategy must be 'beam' or 'greedy'; got {strategy!r}")
         return decode_sources(
@@ -523,7 +472,7 @@ class Seq2SeqTask:
         """ROUGE of the beam headlines and of Lead against `meta[target]` (documents with one)."""
         from components.ml.rouge import rouge_scores
 
-        pairs = self._collect(corpus, "evaluate")
+        pairs = self.collect_pairs(corpus, "evaluate")
         keep = [i for i, t in enumerate(pairs.targets) if t]
         sources = [pairs.sources[i] for i in keep]
         references = [pairs.references[i] or "" for i in keep]
@@ -578,46 +527,3 @@ class Seq2SeqTask:
         task.network_.eval()
         task.pipeline_ = read_json(folder / PIPELINE_FILE)
         return task
-
-
-def write_report(
-    staging: Path, task: Seq2SeqTask, metrics: Mapping[str, Any], samples: list[list[str]]
-) -> None:
-    """The task's report section: ROUGE F1 of greedy, beam and Lead, and sample headlines."""
-    blocks: list[dict[str, Any]] = []
-    test = metrics.get("test")
-    if test:
-        blocks.append(
-            text_block(
-                f"{test['documents']:,} held-out documents; ROUGE F1 (rouge-score, stemmed)."
-            )
-        )
-        rows = [
-            [name, *(round(test[key][t]["f1"], 4) for t in ("rouge1", "rouge2", "rougeL"))]
-            for name, key in (
-                (f"beam {task.beam}", "beam"),
-                ("greedy", "greedy"),
-                ("Lead (first 10 words)", "lead"),
-            )
-        ]
-        blocks.append(
-            table_block(
-                "ROUGE on the held-out part", ["decoding", "ROUGE-1", "ROUGE-2", "ROUGE-L"], rows
-            )
-        )
-    if samples:
-        blocks.append(table_block("Sample outputs (held out)", ["generated", "reference"], samples))
-    counts = Counter({"without target": metrics["without_target"], **metrics["skipped"]})
-    if sum(counts.values()):
-        blocks.append(
-            text_block(
-                ", ".join(f"{n:,} {k}" for k, n in counts.items() if n) + " (left out of training)."
-            )
-        )
-    blocks.append(image_block("Learning curve", "learning_curve.png"))
-    write_section(
-        staging,
-        f"Seq2seq: {task.target} ({task.attention} attention{', copy' if task.copy else ''})",
-        blocks,
-        order=55,
-    )

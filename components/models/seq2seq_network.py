@@ -21,30 +21,15 @@ a normalized row plus that column is exactly `x`, so cross-entropy adds it to th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .training import Batch, BucketBatcher
+from .seq2seq_data import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
-__all__ = [
-    "BOS_ID",
-    "EOS_ID",
-    "PAD_ID",
-    "UNK_ID",
-    "PairBatcher",
-    "Seq2SeqNetwork",
-    "SourceAttention",
-    "decode_sources",
-    "encode_source",
-    "encode_target",
-]
-
-PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
+__all__ = ["BOS_ID", "EOS_ID", "PAD_ID", "UNK_ID", "Seq2SeqNetwork", "SourceAttention"]
 
 
 class SourceAttention(nn.Module):
@@ -270,158 +255,3 @@ class Seq2SeqNetwork(nn.Module):
             column = x + torch.log(-torch.expm1(-x))  # log(exp(x) - 1), stably
             out = torch.cat([out, column.unsqueeze(-1)], dim=-1)
         return out
-
-
-# -- the data side -------------------------------------------------------------------------
-def encode_source(
-    tokens: Sequence[str], index: Mapping[str, int], vocab_size: int
-) -> tuple[list[int], list[int], list[str]]:
-    """A source's ids (OOV -> UNK), its ids in its extended vocabulary (the i-th distinct
-    OOV word -> `vocab_size + i`) and those OOV words, in order of first occurrence."""
-    ids, ext, oovs = [], [], []
-    for token in tokens:
-        i = index.get(token, UNK_ID)
-        ids.append(i)
-        if i == UNK_ID:
-            if token not in oovs:
-                oovs.append(token)
-            i = vocab_size + oovs.index(token)
-        ext.append(i)
-    return ids, ext, oovs
-
-
-def encode_target(
-    tokens: Sequence[str], index: Mapping[str, int], vocab_size: int, oovs: Sequence[str]
-) -> list[int]:
-    """A target's ids followed by EOS; a word outside the vocabulary takes its source's
-    extended id when the source holds it (`oovs`; pass none without copying), else UNK."""
-    out = []
-    for token in tokens:
-        i = index.get(token, UNK_ID)
-        if i == UNK_ID and token in oovs:
-            i = vocab_size + list(oovs).index(token)
-        out.append(i)
-    return [*out, EOS_ID]
-
-
-class PairBatcher:
-    """Restartable mini-batches of (source, target) pairs for `Seq2SeqNetwork.forward`.
-
-    Rows are grouped by source length as `BucketBatcher` does (its seeded generator, its
-    `state_dict` for resumed runs). `inputs`: source ids, lengths, extended ids, decoder
-    inputs (BOS + target; extended ids as UNK), target lengths; `target`: the real target
-    positions' extended ids (EOS included), rows flattened in (batch, time) order.
-    """
-
-    def __init__(
-        self,
-        sources: Sequence[Sequence[int]],
-        sources_ext: Sequence[Sequence[int]],
-        targets: Sequence[Sequence[int]],
-        *,
-        vocab_size: int,
-        batch_size: int = 32,
-        shuffle: bool = True,
-        seed: int = 0,
-    ):
-        self.sources = [np.asarray(s, dtype=np.int64) for s in sources]
-        self.sources_ext = [np.asarray(s, dtype=np.int64) for s in sources_ext]
-        self.targets = [np.asarray(t, dtype=np.int64) for t in targets]
-        self.vocab_size = vocab_size
-        self.rows = BucketBatcher(
-            self.sources, batch_size=batch_size, max_length=1 << 30, shuffle=shuffle, seed=seed
-        )
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def state_dict(self) -> dict[str, Any]:
-        """The shuffling generator's state (for checkpoints)."""
-        return self.rows.state_dict()
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore `state_dict()`'s output."""
-        self.rows.load_state_dict(state)
-
-    def __iter__(self) -> Iterator[Batch]:
-        for rows in self.rows.epoch_indices():
-            lengths = np.array([max(1, len(self.sources[r])) for r in rows])
-            target_lengths = np.array([len(self.targets[r]) for r in rows])
-            source = np.zeros((len(rows), lengths.max()), dtype=np.int64)
-            source_ext = np.zeros_like(source)
-            target_in = np.zeros((len(rows), target_lengths.max()), dtype=np.int64)
-            for i, r in enumerate(rows):
-                source[i, : len(self.sources[r])] = self.sources[r]
-                source_ext[i, : len(self.sources_ext[r])] = self.sources_ext[r]
-                gold = self.targets[r][:-1]
-                target_in[i, 0] = BOS_ID
-                target_in[i, 1 : len(gold) + 1] = np.where(gold >= self.vocab_size, UNK_ID, gold)
-            target = np.concatenate([self.targets[r] for r in rows])
-            yield Batch(
-                tuple(
-                    torch.from_numpy(a)
-                    for a in (source, lengths, source_ext, target_in, target_lengths)
-                ),
-                torch.from_numpy(target),
-                torch.from_numpy(np.asarray(rows)),
-            )
-
-
-def decode_sources(
-    network: Seq2SeqNetwork,
-    words: Sequence[str],
-    sources: Sequence[Sequence[str]],
-    *,
-    strategy: str = "beam",
-    beam: int = 4,
-    max_length: int = 30,
-    min_length: int = 0,
-    length_penalty: float = 1.0,
-    no_repeat_ngram: int = 0,
-    batch_size: int = 64,
-) -> list[list[str]]:
-    """The generated words for each source (token lists; `words`: the vocabulary, id ->
-    word), on the CPU in eval mode: greedy in batches of similar lengths, beam search one
-    source at a time. Extended ids become their source words; UNK, and empty sources'
-    outputs, are left out (an empty source gets no words)."""
-    from .decoding import beam_search, check_options, greedy
-
-    check_options(
-        beam=beam, max_length=max_length, min_length=min_length, no_repeat_ngram=no_repeat_ngram
-    )
-    network.to("cpu").eval()
-    index = {w: i for i, w in enumerate(words)}
-    vocab = len(words)
-    out: list[list[str]] = [[] for _ in sources]
-    order = sorted((i for i, s in enumerate(sources) if s), key=lambda i: len(sources[i]))
-    size = batch_size if strategy == "greedy" else 1
-    with torch.no_grad():
-        for start in range(0, len(order), size):
-            rows = order[start : start + size]
-            encoded = [encode_source(sources[i], index, vocab) for i in rows]
-            width = max(len(e[0]) for e in encoded)
-            ids = torch.zeros(len(rows), width, dtype=torch.long)
-            ext = torch.zeros_like(ids)
-            for r, (s, x, _) in enumerate(encoded):
-                ids[r, : len(s)] = torch.tensor(s)
-                ext[r, : len(x)] = torch.tensor(x) if network.copy else torch.tensor(s)
-            lengths = torch.tensor([len(e[0]) for e in encoded])
-            state = network.encode(ids, lengths, ext)
-            common = {"bos_id": BOS_ID, "eos_id": EOS_ID, "max_length": max_length}
-            common.update(min_length=min_length, no_repeat_ngram=no_repeat_ngram)
-            if strategy == "greedy":
-                found = greedy(network.step, state, batch_size=len(rows), **common)
-            else:
-                found = [
-                    beam_search(
-                        network.step,
-                        state,
-                        network.reorder,
-                        beam=beam,
-                        length_penalty=length_penalty,
-                        **common,
-                    )
-                ]
-            for r, tokens, (_, _, oovs) in zip(rows, found, encoded, strict=True):
-                out[r] = [words[t] if t < vocab else oovs[t - vocab] for t in tokens if t != UNK_ID]
-    return out

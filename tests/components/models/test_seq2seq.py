@@ -71,7 +71,8 @@ def overfitted(tmp_path_factory, extractive_rows) -> tuple[Seq2SeqTask, list[Doc
 def test_attention_weights_sum_to_one_over_the_real_source_positions(ag_rows):
     import torch
 
-    from components.models.seq2seq_network import BOS_ID, Seq2SeqNetwork, encode_source
+    from components.models.seq2seq_data import BOS_ID, encode_source
+    from components.models.seq2seq_network import Seq2SeqNetwork
     from components.models.vocab import Vocabulary
 
     sources = [target_tokens(r["description"]) for r in ag_rows[:3]]
