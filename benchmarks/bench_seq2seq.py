@@ -128,9 +128,10 @@ def quality(args: argparse.Namespace) -> None:
         "batch_size": args.batch_size,
         "lr": args.lr,
         "teacher_forcing_decay": args.decay,
-        "teacher_forcing_floor": 0.8,
+        "teacher_forcing_floor": args.floor,
         "embeddings": args.embeddings,
         "patience": 2,
+        "predictions": "held_out",
     }
     task = Seq2SeqTask(**params)
     with tempfile.TemporaryDirectory() as tmp:
@@ -185,6 +186,7 @@ def main() -> None:
     q.add_argument("--attention", default="bahdanau")
     q.add_argument("--decay", default="none")
     q.add_argument("--embeddings", default=None)
+    q.add_argument("--floor", type=float, default=0.8)
     q.add_argument("--coverage", action="store_true")
     q.add_argument("--no-copy", action="store_true")
     args = parser.parse_args()

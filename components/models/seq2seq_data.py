@@ -218,8 +218,9 @@ def decode_sources(
 ) -> list[list[str]]:
     """The generated words for each source (token lists; `words`: the vocabulary, id ->
     word), on the CPU in eval mode: greedy in batches of similar lengths, beam search one
-    source at a time. Extended ids become their source words; UNK, and empty sources'
-    outputs, are left out (an empty source gets no words)."""
+    source at a time. Extended ids become their source words; with copying the decoder
+    may not pick UNK (the pointer can produce the word itself), without it UNK is left
+    out of the words; an empty source gets no words."""
     import torch
 
     from .decoding import beam_search, check_options, greedy
@@ -247,12 +248,13 @@ def decode_sources(
             state = network.encode(ids, lengths, ext)
             common = {"bos_id": BOS_ID, "eos_id": EOS_ID, "max_length": max_length}
             common.update(min_length=min_length, no_repeat_ngram=no_repeat_ngram)
+            step = _KnownWordsStep(network) if network.copy else network.step
             if strategy == "greedy":
-                found = greedy(network.step, state, batch_size=len(rows), **common)
+                found = greedy(step, state, batch_size=len(rows), **common)
             else:
                 found = [
                     beam_search(
-                        network.step,
+                        step,
                         state,
                         network.reorder,
                         beam=beam,
@@ -265,13 +267,28 @@ def decode_sources(
     return out
 
 
+class _KnownWordsStep:
+    """The network's decoding step with UNK ruled out (for copying networks)."""
+
+    def __init__(self, network: Any):
+        self.network = network
+
+    def __call__(self, last_tokens: Any, state: Any) -> tuple[Any, Any]:
+        log_probs, state = self.network.step(last_tokens, state)
+        log_probs[:, UNK_ID] = float("-inf")
+        return log_probs, state
+
+
 def write_predictions(
-    path: Path, pairs: Pairs, texts: Sequence[Sequence[str]], parts: Sequence[str]
+    path: Path, pairs: Pairs, texts: Sequence[Sequence[str] | None], parts: Sequence[str]
 ) -> None:
     """`predictions.jsonl`: `{"id", "text", "split"}` per document in corpus order (split:
-    train | validation | test | no_target | empty_source)."""
+    train | validation | test | no_target | empty_source); documents without an entry in
+    `texts` (None) are left out."""
     with path.open("w", encoding="utf-8") as fh:
         for doc_id, words, part, source in zip(pairs.ids, texts, parts, pairs.sources, strict=True):
+            if words is None:
+                continue
             line = {
                 "id": doc_id,
                 "text": " ".join(words),
