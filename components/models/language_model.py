@@ -75,8 +75,10 @@ def load_language_model(folder: str | Path) -> tuple[Vocabulary, dict[str, Any],
 
 @register("task", "lstm-lm")
 class LstmLanguageModelTask:
-    """Word-level stacked LSTM language model (`layers`, `embed_dim`, `hidden`, `dropout`,
-    `tie_weights`: output layer = embedding, through a projection when hidden != embed_dim).
+    """Word-level LSTM language model of the run's documents; continues or scores a text.
+
+    Network: `layers` stacked LSTMs of `hidden` units over `embed_dim` embeddings, `dropout`,
+    `tie_weights` (output layer = embedding, through a projection when hidden != embed_dim).
 
     Data: `field` / `drop_stop` pick the tokens (punctuation kept); words seen `min_count`
     times (at most `max_vocab`) form the vocabulary; `validation` is the seeded fraction of
