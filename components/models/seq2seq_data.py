@@ -328,10 +328,12 @@ def write_report(
     if sum(counts.values()):
         blocks.append(
             text_block(
-                ", ".join(f"{n:,} {k}" for k, n in counts.items() if n) + " (left out of training)."
+                ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in counts.items() if n)
+                + " (left out of training)."
             )
         )
-    blocks.append(image_block("Learning curve", "learning_curve.png"))
+    if metrics["history"]:
+        blocks.append(image_block("Learning curve", "learning_curve.png"))
     write_section(
         staging,
         f"Seq2seq: {task.target} ({task.attention} attention{', copy' if task.copy else ''})",
