@@ -185,19 +185,25 @@ def map_vocabulary(
     return out, mapping
 
 
-NO_SPACE_BEFORE = frozenset(".,;:!?%)]}'\"")
+NO_SPACE_BEFORE = frozenset(".,;:!?%)]}'")
 NO_SPACE_AFTER = frozenset("([{$")
 
 
 def detokenize(words: Sequence[str]) -> str:
     """Words joined by spaces, without one before closing punctuation or a clitic (`'s`,
-    `n't`) nor after an opening bracket."""
+    `n't`) nor after an opening bracket; double quotes alternate opening and closing."""
     out: list[str] = []
+    quoted = glue_next = False
     for word in words:
-        glued = word[:1] in NO_SPACE_BEFORE or word.lower() == "n't"
-        if out and not glued and out[-1][-1:] not in NO_SPACE_AFTER:
+        if word == '"':
+            quoted = not quoted
+            glued = not quoted  # a closing quote sticks to the word before it
+        else:
+            glued = word[:1] in NO_SPACE_BEFORE or word.lower() == "n't"
+        if out and not glued and not glue_next:
             out.append(" ")
         out.append(word)
+        glue_next = word[-1:] in NO_SPACE_AFTER or (word == '"' and quoted)
     return "".join(out)
 
 

@@ -185,3 +185,29 @@ def test_held_out_perplexity_far_below_shuffled_words(lee_docs, tmp_path):
     fake = task.evaluate(shuffled_docs)
     assert real["tokens"] == pytest.approx(fake["tokens"], rel=0.02)
     assert real["perplexity"] / fake["perplexity"] < 0.5
+
+
+def test_continuations_read_as_text():
+    from components.models.lm_network import detokenize
+
+    words = ". \" we 're looking ( at ) it , \" he said . she did n't".split()
+    assert detokenize(words) == ". \"we're looking (at) it,\" he said. she didn't"
+
+
+def test_embeddings_start_from_known_word_vectors(lee_docs, tmp_path):
+    import numpy as np
+    import torch
+
+    from components.models.embeddings import load_word_vectors
+
+    torch.set_num_threads(1)
+    task = LstmLanguageModelTask(
+        **{**TINY, "embed_dim": 50}, epochs=1, lr=0.0, embeddings="glove-6b-50d"
+    ).fit(lee_docs[:30], tmp_path / "tasks" / "lm")
+    vectors = load_word_vectors("glove-6b-50d")
+    row = task.network_.embedding.weight.detach()[task.vocab_.index["government"]].numpy()
+    assert np.allclose(row, vectors["government"])
+    with pytest.raises(ConfigError, match=r"tasks\.lm\.embed_dim: 24 .* set embed_dim: 50"):
+        LstmLanguageModelTask(**TINY, embeddings="glove-6b-50d").fit(
+            lee_docs[:30], tmp_path / "tasks" / "lm"
+        )
