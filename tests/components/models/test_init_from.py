@@ -171,6 +171,7 @@ def test_a_run_fine_tunes_from_the_language_model_and_saves_the_mapping(lm_dir, 
         run(resolve_config(config))
 
 
+@pytest.mark.slow  # three `nlp predict` processes, each importing torch
 def test_nlp_predict_passes_generation_options_to_the_language_model(lm_dir, tmp_path):
     """The issue's command on a real (tiny) language model prints a continuation; `--score`
     gives tokens and a log-likelihood; a strategy the model does not know is one line and
