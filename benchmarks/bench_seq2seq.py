@@ -67,7 +67,13 @@ def speed(args: argparse.Namespace) -> None:
 
     docs = documents("ag", args.pairs)
     task = Seq2SeqTask(
-        embed_dim=64, hidden_size=128, copy=True, max_vocab=10000, max_source=60, epochs=args.epochs
+        embed_dim=64,
+        hidden_size=128,
+        copy=True,
+        max_vocab=5000,
+        max_source=50,
+        epochs=args.epochs,
+        predictions="held_out",
     )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "tasks" / "headline"
@@ -130,7 +136,7 @@ def quality(args: argparse.Namespace) -> None:
         "teacher_forcing_decay": args.decay,
         "teacher_forcing_floor": args.floor,
         "embeddings": args.embeddings,
-        "patience": 2,
+        "patience": args.patience,
         "predictions": "held_out",
     }
     task = Seq2SeqTask(**params)
@@ -160,6 +166,17 @@ def quality(args: argparse.Namespace) -> None:
         f1 = [test[name][t]["f1"] for t in ("rouge1", "rouge2", "rougeL")]
         print(f"{name:7s} R-1 {f1[0]:.4f}  R-2 {f1[1]:.4f}  R-L {f1[2]:.4f}")
     refs = {d.id: d.meta["title"] for d in docs}
+    held_out = [d for d in docs if d.id in {s["id"] for s in samples if s["split"] == "test"}]
+    if args.block is not None:
+        from components.ml.rouge import rouge_scores
+
+        for strategy in ("greedy", "beam"):
+            out = task.predict(held_out, strategy=strategy, no_repeat_ngram=args.block)
+            f1 = rouge_scores([p["text"] for p in out], [refs[d.id] for d in held_out])
+            print(
+                f"{strategy:7s} R-1 {f1['rouge1']['f1']:.4f}  R-2 {f1['rouge2']['f1']:.4f}  "
+                f"R-L {f1['rougeL']['f1']:.4f}  (no_repeat_ngram {args.block})"
+            )
     for line in [s for s in samples if s["split"] == "test"][:6]:
         print(f"  {line['text']!r}  <-  {refs[line['id']][:120]!r}")
 
@@ -187,6 +204,8 @@ def main() -> None:
     q.add_argument("--decay", default="none")
     q.add_argument("--embeddings", default=None)
     q.add_argument("--floor", type=float, default=0.8)
+    q.add_argument("--patience", type=int, default=2)
+    q.add_argument("--block", type=int, default=None, help="also decode with this no_repeat_ngram")
     q.add_argument("--coverage", action="store_true")
     q.add_argument("--no-copy", action="store_true")
     args = parser.parse_args()

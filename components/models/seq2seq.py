@@ -19,7 +19,6 @@ import logging
 import shutil
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -338,17 +337,13 @@ class Seq2SeqTask:
             beam_seconds = time.perf_counter() - t0
         beam = [" ".join(texts[i] or []) for i in test]
         lead = [" ".join(s[:LEAD_WORDS]) for s in sources]
-        counts = Counter(
-            "empty_source" if not s else ""
-            for s, t in zip(pairs.sources, pairs.targets, strict=True)
-            if t
-        )
+        empty = sum(1 for s, t in zip(pairs.sources, pairs.targets, strict=True) if t and not s)
         metrics: dict[str, Any] = {
             "model": self.model,
             "target": self.target,
             "documents": len(pairs.ids),
             "without_target": sum(t is None for t in pairs.targets),
-            "skipped": {"empty_source": counts["empty_source"]},
+            "skipped": {"empty_source": empty},
             "split": {
                 "settings": HoldoutSettings.model_validate(self.split or {}).model_dump(),
                 "sizes": {"train": len(train), "validation": len(validation), "test": len(test)},

@@ -14,9 +14,10 @@ the scores and `coverage_weight * sum_i min(a_i, c_i)` is added to each step's l
 
 `forward` (teacher forcing, ratio `teacher_forcing`, read at each call) returns the
 log-probabilities of the real target positions, one row each, for the Trainer's
-`cross_entropy` (rows already normalized, so it is the NLL). Coverage rides along in one
-extra last column `z = log(exp(x) - 1)`, `x` the step's coverage loss: the log-sum-exp of
-a normalized row plus that column is exactly `x`, so cross-entropy adds it to the NLL.
+`cross_entropy` (rows already normalized, so it is the NLL). In training mode, coverage
+rides along in one extra last column `z = log(exp(x) - 1)`, `x` the step's weighted
+coverage loss: the log-sum-exp of a normalized row plus that column is exactly `x`, so
+cross-entropy adds it to the NLL (validation rows have no such column: plain NLL).
 """
 
 from __future__ import annotations
@@ -250,7 +251,7 @@ class Seq2SeqNetwork(nn.Module):
             0
         ) < target_lengths.unsqueeze(1)
         out = torch.stack(rows, dim=1)[mask]
-        if self.coverage and self.coverage_weight > 0:
+        if self.coverage and self.coverage_weight > 0 and self.training:
             x = (self.coverage_weight * torch.stack(penalties, dim=1)[mask]).clamp_min(1e-6)
             column = x + torch.log(-torch.expm1(-x))  # log(exp(x) - 1), stably
             out = torch.cat([out, column.unsqueeze(-1)], dim=-1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -95,6 +96,45 @@ def test_attention_weights_sum_to_one_over_the_real_source_positions(ag_rows):
             assert torch.allclose(weights.sum(dim=-1), torch.ones(3), atol=1e-6)
             assert (weights[~state["mask"]] == 0).all()
             assert (weights[state["mask"]] > 0).all()
+
+
+def test_coverage_loss_is_added_to_the_training_rows_only(ag_rows):
+    import torch
+
+    from components.models.seq2seq_data import pair_batches
+    from components.models.seq2seq_network import Seq2SeqNetwork
+    from components.models.vocab import Vocabulary
+
+    docs = [(target_tokens(r["description"]), target_tokens(r["title"])) for r in ag_rows[:4]]
+    vocab = Vocabulary(
+        ["<s>", "</s>", *Vocabulary.build(w for pair in docs for w in pair).words[2:]]
+    )
+    pairs = SimpleNamespace(sources=[s for s, _ in docs], targets=[t for _, t in docs])
+    batch = next(
+        iter(
+            pair_batches(
+                pairs, range(4), vocab.index, copy=False, batch_size=4, shuffle=False, seed=0
+            )
+        )
+    )
+    torch.manual_seed(0)
+    net = Seq2SeqNetwork(
+        vocab_size=len(vocab),
+        embed_dim=16,
+        hidden_size=32,
+        coverage=True,
+        coverage_weight=2.0,
+        dropout=0.0,
+    )
+    train_rows = net.train()(*batch.inputs)
+    eval_rows = net.eval()(*batch.inputs)
+    assert train_rows.shape[1] == eval_rows.shape[1] + 1 == len(vocab) + 1
+    assert torch.allclose(train_rows[:, :-1], eval_rows, atol=1e-6)
+    extra = torch.logsumexp(train_rows, dim=-1)  # rows are normalized: what the column adds
+    assert (extra >= 0).all() and extra.max() > 0.01
+    loss = torch.nn.functional.cross_entropy(train_rows, batch.target)
+    nll = torch.nn.functional.cross_entropy(eval_rows, batch.target)
+    assert float(loss) == pytest.approx(float(nll + extra.mean()), rel=1e-5)
 
 
 def test_teacher_forcing_decays_to_its_floor_by_epoch():
