@@ -167,6 +167,17 @@ def quality(args: argparse.Namespace) -> None:
         print(f"{name:7s} R-1 {f1[0]:.4f}  R-2 {f1[1]:.4f}  R-L {f1[2]:.4f}")
     refs = {d.id: d.meta["title"] for d in docs}
     held_out = [d for d in docs if d.id in {s["id"] for s in samples if s["split"] == "test"}]
+    if args.data == "bbc-summary":
+        import re
+
+        from components.ml.rouge import rouge_scores
+
+        lead3 = [" ".join(re.split(r"(?<=[.!?])\s+", d.text.strip())[:3]) for d in held_out]
+        f1 = rouge_scores(lead3, [refs[d.id] for d in held_out])
+        print(
+            f"Lead-3  R-1 {f1['rouge1']['f1']:.4f}  R-2 {f1['rouge2']['f1']:.4f}  "
+            f"R-L {f1['rougeL']['f1']:.4f}  (first three sentences, regex split)"
+        )
     if args.block is not None:
         from components.ml.rouge import rouge_scores
 

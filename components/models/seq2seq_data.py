@@ -77,16 +77,16 @@ def encode_source(
 ) -> tuple[list[int], list[int], list[str]]:
     """A source's ids (OOV -> UNK), its ids in its extended vocabulary (the i-th distinct
     OOV word -> `vocab_size + i`) and those OOV words, in order of first occurrence."""
-    ids, ext, oovs = [], [], []
+    ids: list[int] = []
+    ext: list[int] = []
+    oovs: dict[str, int] = {}
     for token in tokens:
         i = index.get(token, UNK_ID)
         ids.append(i)
         if i == UNK_ID:
-            if token not in oovs:
-                oovs.append(token)
-            i = vocab_size + oovs.index(token)
+            i = vocab_size + oovs.setdefault(token, len(oovs))
         ext.append(i)
-    return ids, ext, oovs
+    return ids, ext, list(oovs)
 
 
 def encode_target(
@@ -94,11 +94,12 @@ def encode_target(
 ) -> list[int]:
     """A target's ids followed by EOS; a word outside the vocabulary takes its source's
     extended id when the source holds it (`oovs`; pass none without copying), else UNK."""
+    position = {word: k for k, word in enumerate(oovs)}
     out = []
     for token in tokens:
         i = index.get(token, UNK_ID)
-        if i == UNK_ID and token in oovs:
-            i = vocab_size + list(oovs).index(token)
+        if i == UNK_ID and token in position:
+            i = vocab_size + position[token]
         out.append(i)
     return [*out, EOS_ID]
 
