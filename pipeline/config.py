@@ -9,6 +9,7 @@ bad value and what is allowed. The resolved config has every default filled in.
 from __future__ import annotations
 
 import typing
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -242,7 +243,11 @@ def component_model(kind: str, name: str) -> type[BaseModel]:
         default = ... if param.default is param.empty else param.default
         fields[pname] = (annotation, default)
     config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
-    return create_model(f"{kind}_{name}_params", __config__=config, **fields)
+    with warnings.catch_warnings():
+        # a parameter may be called as a BaseModel method is (seq2seq's `copy`): the model
+        # only validates, nobody calls its methods
+        warnings.filterwarnings("ignore", message=r'Field name ".*" .* shadows an attribute')
+        return create_model(f"{kind}_{name}_params", __config__=config, **fields)
 
 
 def validate_params(model: type[BaseModel], data: Any, path: str) -> dict[str, Any]:
