@@ -422,20 +422,26 @@ class Seq2SeqTask:
         """The generated words for each source token list (empty source: no words).
 
         None takes the task's setting (`beam`, `length_penalty`, `no_repeat_ngram`;
-        `max_length`: `max_target`). UNK tokens are left out of the words."""
+        `max_length`, generated tokens with the end token: `max_target` + 1). Torch uses
+        `threads` threads."""
+        from .training import cpu_threads
+
         if strategy not in ("beam", "greedy"):
             raise ValueError(f"strategy must be 'beam' or 'greedy'; got {strategy!r}")
-        return decode_sources(
-            self.network_,
-            self.vocabulary_.words,
-            [list(s)[: self.max_source] for s in sources],
-            strategy=strategy,
-            beam=self.beam if beam is None else beam,
-            max_length=self.max_target + 1 if max_length is None else max_length,
-            min_length=min_length,
-            length_penalty=self.length_penalty if length_penalty is None else length_penalty,
-            no_repeat_ngram=self.no_repeat_ngram if no_repeat_ngram is None else no_repeat_ngram,
-        )
+        with cpu_threads(self.threads):
+            return decode_sources(
+                self.network_,
+                self.vocabulary_.words,
+                [list(s)[: self.max_source] for s in sources],
+                strategy=strategy,
+                beam=self.beam if beam is None else beam,
+                max_length=self.max_target + 1 if max_length is None else max_length,
+                min_length=min_length,
+                length_penalty=self.length_penalty if length_penalty is None else length_penalty,
+                no_repeat_ngram=self.no_repeat_ngram
+                if no_repeat_ngram is None
+                else no_repeat_ngram,
+            )
 
     def predict(
         self,
