@@ -206,6 +206,33 @@ def test_missing_targets_are_counted_and_still_predicted(tmp_path, ag_rows):
     assert {x["split"] for x in lines[:6]} == {"no_target"}
 
 
+def test_a_gru_with_luong_attention_and_decaying_teacher_forcing_trains(tmp_path, ag_rows):
+    docs = make_docs(ag_rows[400:440])
+    docs[0].meta["title"] = ""
+    folder = tmp_path / "tasks" / "headline"
+    folder.mkdir(parents=True)
+    task = Seq2SeqTask(
+        **TINY,
+        cell="gru",
+        attention="general",
+        bidirectional=False,
+        coverage=True,
+        teacher_forcing=1.0,
+        teacher_forcing_decay="linear",
+        teacher_forcing_floor=0.5,
+        epochs=2,
+        patience=0,
+        predictions="held_out",
+    )
+    task.fit(docs, folder)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["teacher_forcing"] == [1.0, 0.5]
+    assert task.network_.teacher_forcing == 0.5  # set after each epoch for the next one
+    lines = [json.loads(x) for x in (folder / "predictions.jsonl").read_text().splitlines()]
+    assert {x["split"] for x in lines} == {"test", "no_target"}
+    assert len(lines) == metrics["split"]["sizes"]["test"] + 1
+
+
 def test_no_document_with_a_target_is_a_config_error_naming_the_key(tmp_path, ag_rows):
     docs = make_docs(ag_rows[:10], titles=False)
     folder = tmp_path / "tasks" / "headline"
