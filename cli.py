@@ -537,6 +537,13 @@ def predict(
     repetition_penalty: Annotated[
         float | None, typer.Option(help="Generation: divide repeated tokens' scores (above 0).")
     ] = None,
+    length_penalty: Annotated[
+        float | None,
+        typer.Option(help="Generation: beam length penalty alpha (GNMT; 0: none, larger: longer)."),
+    ] = None,
+    no_repeat_ngram: Annotated[
+        int | None, typer.Option(help="Generation: never repeat an n-gram of this size (0: off).")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Generation: seed of the sampling.")] = None,
     score: Annotated[
         bool,
@@ -563,6 +570,8 @@ def predict(
         "top_k": top_k,
         "top_p": top_p,
         "repetition_penalty": repetition_penalty,
+        "length_penalty": length_penalty,
+        "no_repeat_ngram": no_repeat_ngram,
         "seed": seed,
         "score": True if score else None,
     }

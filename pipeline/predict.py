@@ -58,6 +58,8 @@ PREDICT_OPTIONS = (
     "top_k",
     "top_p",
     "repetition_penalty",
+    "length_penalty",
+    "no_repeat_ngram",
     "seed",
     "score",
 )
@@ -78,7 +80,8 @@ def _flag(name: str, as_flags: bool) -> str:
 def predict_option_problem(name: str, value: Any, *, as_flags: bool = False) -> str | None:
     """What is wrong with `value` for the generation option `name`, or None when it is fine:
     `top_p` in (0, 1], `temperature` and `repetition_penalty` above 0, `beam` and
-    `max_length` at least 1, `top_k` and `min_length` at least 0."""
+    `max_length` at least 1, `top_k`, `min_length`, `no_repeat_ngram` and `length_penalty`
+    at least 0."""
     flag = _flag(name, as_flags)
     if name == "top_p" and not 0 < value <= 1:
         return f"{flag} {value}: must be in (0, 1], e.g. 0.9 (1 keeps the whole distribution)"
@@ -86,8 +89,8 @@ def predict_option_problem(name: str, value: Any, *, as_flags: bool = False) -> 
         return f"{flag} {value}: must be above 0 (1 leaves the model's probabilities as they are)"
     if name in ("beam", "max_length") and value < 1:
         return f"{flag} {value}: must be at least 1"
-    if name in ("top_k", "min_length") and value < 0:
-        return f"{flag} {value}: must be at least 0 (top-k 0 means no top-k cut)"
+    if name in ("top_k", "min_length", "no_repeat_ngram", "length_penalty") and value < 0:
+        return f"{flag} {value}: must be at least 0 (0 turns it off)"
     return None
 
 

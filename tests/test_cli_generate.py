@@ -34,7 +34,7 @@ class EchoGenerator:
     model = "echo-generator"
     predict_options = (
         "strategy", "beam", "max_length", "min_length", "temperature", "top_k", "top_p",
-        "repetition_penalty", "seed", "score",
+        "repetition_penalty", "length_penalty", "no_repeat_ngram", "seed", "score",
     )
 
     @classmethod
@@ -129,7 +129,8 @@ def test_only_the_options_given_reach_the_model(echo):
 def test_every_option_is_passed_under_its_keyword_name(echo):
     args = ["--strategy", "beam", "--beam", "4", "--max-length", "12", "--min-length", "3"]
     args += ["--temperature", "0.7", "--top-k", "0", "--top-p", "1"]
-    args += ["--repetition-penalty", "1.2", "--seed", "7"]
+    args += ["--repetition-penalty", "1.2", "--length-penalty", "0.6", "--no-repeat-ngram", "3"]
+    args += ["--seed", "7"]
     result = nlp(echo["code"], "predict", str(echo["generator"]), "--text", "rates rose", *args)
     assert result.returncode == 0, result.stderr
     [line] = _lines(result.stdout)
@@ -142,6 +143,8 @@ def test_every_option_is_passed_under_its_keyword_name(echo):
         "top_k": 0,
         "top_p": 1.0,
         "repetition_penalty": 1.2,
+        "length_penalty": 0.6,
+        "no_repeat_ngram": 3,
         "seed": 7,
     }
 
@@ -179,6 +182,8 @@ def test_an_option_the_model_does_not_take_names_it_and_the_ones_it_takes(echo):
         ("--beam", "0", "at least 1"),
         ("--max-length", "0", "at least 1"),
         ("--top-k", "-1", "at least 0"),
+        ("--no-repeat-ngram", "-2", "at least 0"),
+        ("--length-penalty", "-0.5", "at least 0"),
     ],
 )
 def test_an_invalid_value_is_one_line_and_exit_2(echo, flag, value, says):
