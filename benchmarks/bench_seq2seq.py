@@ -138,6 +138,7 @@ def quality(args: argparse.Namespace) -> None:
         "embeddings": args.embeddings,
         "patience": args.patience,
         "predictions": "held_out",
+        "split": {"test": 0.1, "validation": args.validation, "seed": 1, "stratify": False},
     }
     task = Seq2SeqTask(**params)
     with tempfile.TemporaryDirectory() as tmp:
@@ -216,6 +217,7 @@ def main() -> None:
     q.add_argument("--embeddings", default=None)
     q.add_argument("--floor", type=float, default=0.8)
     q.add_argument("--patience", type=int, default=2)
+    q.add_argument("--validation", type=float, default=0.1, help="0: no early stopping")
     q.add_argument("--block", type=int, default=None, help="also decode with this no_repeat_ngram")
     q.add_argument("--coverage", action="store_true")
     q.add_argument("--no-copy", action="store_true")
