@@ -126,8 +126,9 @@ def test_coverage_loss_is_added_to_the_training_rows_only(ag_rows):
         coverage_weight=2.0,
         dropout=0.0,
     )
-    train_rows = net.train()(*batch.inputs)
-    eval_rows = net.eval()(*batch.inputs)
+    with torch.no_grad():
+        train_rows = net.train()(*batch.inputs)
+        eval_rows = net.eval()(*batch.inputs)
     assert train_rows.shape[1] == eval_rows.shape[1] + 1 == len(vocab) + 1
     assert torch.allclose(train_rows[:, :-1], eval_rows, atol=1e-6)
     extra = torch.logsumexp(train_rows, dim=-1)  # rows are normalized: what the column adds
