@@ -30,7 +30,16 @@ from pipeline.document import Document
 from pipeline.registry import parameters, register
 
 from .task_data import run_folder
-from .task_outputs import EpochLogger, move_into, read_json, write_json
+from .task_outputs import (
+    MODEL_FOLDER,
+    PIPELINE_FILE,
+    EpochLogger,
+    move_into,
+    read_json,
+    read_task_record,
+    write_json,
+    write_task_record,
+)
 from .vocab import Vocabulary
 
 __all__ = ["EOS", "LstmLanguageModelTask", "load_language_model"]
@@ -38,9 +47,6 @@ __all__ = ["EOS", "LstmLanguageModelTask", "load_language_model"]
 logger = logging.getLogger(__name__)
 
 EOS = "<eos>"
-MODEL_FOLDER = "model"
-TASK_FILE = "task.json"
-PIPELINE_FILE = "pipeline.json"
 MAPPING_FILE = "vocab_mapping.json"
 OUTPUTS = ("metrics.json", "predictions.jsonl", "learning_curve.png", "report.json", MAPPING_FILE)
 #: decoding strategies of `predict`
@@ -503,12 +509,7 @@ class LstmLanguageModelTask:
         torch.save(self.network_.state_dict(), folder / MODEL_FOLDER / "weights.pt")
         self.vocab_.save(folder / MODEL_FOLDER / "vocab.json")
         write_json(folder / MODEL_FOLDER / "config.json", self.config_)
-        write_json(
-            folder / TASK_FILE,
-            {"model": self.model, "version": self.version, "params": self.get_params()},
-        )
-        if getattr(self, "pipeline_", None) is not None and not (folder / PIPELINE_FILE).exists():
-            write_json(folder / PIPELINE_FILE, self.pipeline_)
+        write_task_record(folder, self)
 
     @classmethod
     def load(cls, folder: Path) -> Self:
@@ -516,12 +517,7 @@ class LstmLanguageModelTask:
         from .lm_network import LstmLanguageModel
 
         folder = Path(folder)
-        record = json.loads((folder / TASK_FILE).read_text("utf-8"))
-        if record.get("model") != cls.model:
-            raise ValueError(
-                f"{folder / TASK_FILE} holds a {record.get('model')!r} task, not {cls.model!r}"
-            )
-        task = cls(**record["params"])
+        task = cls(**read_task_record(folder, cls.model)["params"])
         vocab, state, config = load_language_model(folder)
         network = LstmLanguageModel(len(vocab), **{k: config[k] for k in ARCHITECTURE})
         network.load_state_dict(state)

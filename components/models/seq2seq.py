@@ -40,7 +40,17 @@ from .seq2seq_data import (
     write_report,
 )
 from .task_data import run_folder
-from .task_outputs import EpochLogger, move_into, plain, read_json, write_json
+from .task_outputs import (
+    MODEL_FOLDER,
+    PIPELINE_FILE,
+    EpochLogger,
+    move_into,
+    plain,
+    read_json,
+    read_task_record,
+    write_json,
+    write_task_record,
+)
 
 __all__ = ["Seq2SeqTask", "target_tokens", "teacher_forcing_ratio"]
 
@@ -55,9 +65,6 @@ Device = Literal["auto", "cpu", "cuda"]
 SPECIALS = ("<s>", "</s>")  # ids 2 and 3, after PAD and UNK
 LEAD_WORDS = 10
 SAMPLES = 5
-MODEL_FOLDER = "model"
-TASK_FILE = "task.json"
-PIPELINE_FILE = "pipeline.json"
 OUTPUTS = ("metrics.json", "predictions.jsonl", "report.json", "learning_curve.png")
 DEFAULT_SPLIT = HoldoutSettings(test=0.1, validation=0.1, stratify=False)
 
@@ -509,12 +516,7 @@ class Seq2SeqTask:
         torch.save(state, model / "weights.pt")
         self.vocabulary_.save(model / "vocab.json")
         write_json(model / "network.json", self.network_config_)
-        write_json(
-            folder / TASK_FILE,
-            {"model": self.model, "version": self.version, "params": self.get_params()},
-        )
-        if getattr(self, "pipeline_", None) is not None and not (folder / PIPELINE_FILE).exists():
-            write_json(folder / PIPELINE_FILE, self.pipeline_)
+        write_task_record(folder, self)
 
     @classmethod
     def load(cls, folder: Path) -> Self:
@@ -525,12 +527,7 @@ class Seq2SeqTask:
         from .vocab import Vocabulary
 
         folder = Path(folder)
-        record = json.loads((folder / TASK_FILE).read_text(encoding="utf-8"))
-        if record.get("model") != cls.model:
-            raise ValueError(
-                f"{folder / TASK_FILE} holds a {record.get('model')!r} task, not 'seq2seq'"
-            )
-        task = cls(**record["params"])
+        task = cls(**read_task_record(folder, cls.model)["params"])
         model = folder / MODEL_FOLDER
         task.vocabulary_ = Vocabulary.load(model / "vocab.json")
         task.network_config_ = json.loads((model / "network.json").read_text(encoding="utf-8"))

@@ -20,7 +20,12 @@ import numpy as np
 from pydantic import BaseModel
 
 __all__ = [
+    "MODEL_FOLDER",
+    "PIPELINE_FILE",
+    "TASK_FILE",
     "EpochLogger",
+    "read_task_record",
+    "write_task_record",
     "plain",
     "prediction",
     "read_json",
@@ -30,6 +35,30 @@ __all__ = [
     "write_json",
     "write_predictions",
 ]
+
+
+TASK_FILE = "task.json"  # the task's name, version and parameters
+PIPELINE_FILE = "pipeline.json"  # how its documents were read and processed (the run writes it)
+MODEL_FOLDER = "model"  # the trained model's own files
+
+
+def write_task_record(folder: Path, task: Any, **extra: Any) -> None:
+    """`task.json` (`model`, `version`, `params` and `extra`) and, when the task knows its
+    pipeline (`pipeline_`) and the folder has none, `pipeline.json`."""
+    record = {"model": task.model, "version": getattr(task, "version", "1")}
+    write_json(folder / TASK_FILE, {**record, "params": task.get_params(), **extra})
+    if getattr(task, "pipeline_", None) is not None and not (folder / PIPELINE_FILE).exists():
+        write_json(folder / PIPELINE_FILE, task.pipeline_)
+
+
+def read_task_record(folder: Path, model: str) -> dict[str, Any]:
+    """`task.json` of `folder`, refusing one written by another kind of task."""
+    record = json.loads((folder / TASK_FILE).read_text(encoding="utf-8"))
+    if record.get("model") != model:
+        raise ValueError(
+            f"{folder / TASK_FILE} holds a {record.get('model')!r} task, not {model!r}"
+        )
+    return record
 
 
 def plain(value: Any) -> Any:

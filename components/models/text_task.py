@@ -53,24 +53,25 @@ from .task_data import (
     test_corpus_problems,
 )
 from .task_outputs import (
+    MODEL_FOLDER,
+    PIPELINE_FILE,
     EpochLogger,
     move_into,
     plain,
     prediction,
     read_json,
+    read_task_record,
     scores,
     write_folds,
     write_json,
     write_predictions,
+    write_task_record,
 )
 
 __all__ = ["COMMON_PARAMETERS", "TextClassificationTask"]
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_FILE = "pipeline.json"
-TASK_FILE = "task.json"
-MODEL_FOLDER = "model"
 BATCH = 512
 #: what `fit` writes; one a new fit does not write again is removed (no stale results)
 OUTPUTS = (
@@ -421,28 +422,15 @@ class TextClassificationTask:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.estimator_.save(folder / MODEL_FOLDER)
-        record = {
-            "model": self.model,
-            "version": getattr(self, "version", "1"),
-            "params": self.get_params(),
-            "classes": self.classes_,
-        }
-        write_json(folder / TASK_FILE, record)
+        write_task_record(folder, self, classes=self.classes_)
         if getattr(self, "card_", None) is not None and not (folder / "card.json").exists():
             write_card(folder, self.card_)
-        if getattr(self, "pipeline_", None) is not None and not (folder / PIPELINE_FILE).exists():
-            write_json(folder / PIPELINE_FILE, self.pipeline_)
 
     @classmethod
     def load(cls, folder: Path) -> Self:
         """A fitted task read back from `folder` (written by `save`)."""
         folder = Path(folder)
-        record = json.loads((folder / TASK_FILE).read_text(encoding="utf-8"))
-        if record.get("model") != cls.model:
-            raise ValueError(
-                f"{folder / TASK_FILE} holds a {record.get('model')!r} task, not {cls.model!r}"
-            )
-        task = cls(**record["params"])
+        task = cls(**read_task_record(folder, cls.model)["params"])
         task.estimator_ = cls.estimator_class().load(folder / MODEL_FOLDER)
         task.classes_ = list(task.estimator_.classes_)
         task.card_ = read_json(folder / "card.json")
