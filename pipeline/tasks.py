@@ -124,10 +124,17 @@ def fit_tasks(
 
 
 def _upstream_keys(params: Mapping[str, Any], fitted: Mapping[str, str]) -> list[str]:
-    """The fingerprints of the earlier tasks this one names in a parameter (a sentiment task's
-    `topics: topics` reads that task's predictions), so refitting those refits this one."""
+    """The fingerprints of what this task reads besides the documents: the earlier tasks it
+    names in a parameter (a sentiment task's `topics: topics` reads that task's predictions)
+    and any fitted task folder a parameter points to (a classifier's `init_from: runs/lm/
+    tasks/lm`), so refitting those refits this one."""
     named = {v for v in params.values() if isinstance(v, str)}
-    return [f"task:{name}:{fitted[name]}" for name in sorted(named & set(fitted))]
+    keys = [f"task:{name}:{fitted[name]}" for name in sorted(named & set(fitted))]
+    for value in sorted(named - set(fitted)):
+        stamp = Path(value).expanduser() / ".fingerprint"
+        if len(value) < 4096 and stamp.is_file():
+            keys.append(f"folder:{value}:{stamp.read_text().strip()}")
+    return keys
 
 
 def _pipeline_record(

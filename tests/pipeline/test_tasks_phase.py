@@ -210,3 +210,33 @@ def test_languages_must_be_language_codes(tmp_path, lee_texts):
     corpus, _ = _labelled_corpus(tmp_path / "lee.jsonl", lee_texts[:3])
     with pytest.raises(ConfigError, match=r"tasks\.baseline\.languages: expected a list of ISO"):
         _config(tmp_path, corpus, languages=["english!"])
+
+
+@register("task", "folder-follower")
+class FolderFollower(MajorityBaseline):
+    """Predicts the majority a task fitted in another run found (`init_from`: its folder)."""
+
+    def __init__(self, *, init_from: str = "", label: str = "label", smoothing: float = 0.0):
+        super().__init__(label=label, smoothing=smoothing)
+        self.init_from = init_from
+
+    def fit(self, corpus: Iterable[Document], run_dir: Path) -> FolderFollower:
+        earlier = orjson.loads((Path(self.init_from) / "model.json").read_bytes())
+        self.classes_, self.majority_ = earlier["classes"], earlier["majority"]
+        return self
+
+
+def test_a_task_starting_from_another_runs_task_is_refitted_when_that_one_is(tmp_path, lee_texts):
+    corpus, _ = _labelled_corpus(tmp_path / "lee.jsonl", lee_texts[:60])
+    (tmp_path / "pre").mkdir()
+    pretrained = _config(tmp_path / "pre", corpus)
+    run(pretrained)
+    folder = str(tmp_path / "pre" / "run" / "tasks" / "baseline")
+    config = _config(tmp_path, corpus)
+    config["tasks"] = {"fine": {"model": "folder-follower", "init_from": folder}}
+    assert run(config).manifest["tasks"]["fine"]["reused"] is False
+    assert run(config).manifest["tasks"]["fine"]["reused"] is True
+
+    pretrained["tasks"]["baseline"]["smoothing"] = 0.5  # the other run refits its task
+    run(pretrained)
+    assert run(config).manifest["tasks"]["fine"]["reused"] is False
