@@ -42,19 +42,13 @@ def write_config(path: Path, corpus: dict, out: Path, stages=None, **execution) 
     return path
 
 
-def test_run_without_arguments_processes_the_bundled_news_corpus(tmp_path):
-    result = nlp("run", "--quiet", "--output", str(tmp_path / "run"))
-    assert result.returncode == 0, result.stderr
-    assert "documents: in 300 = out 300 + quarantined 0" in result.stdout
-    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
-    assert manifest["documents"] == {"in": 300, "out": 300, "quarantined": 0}
-    assert (tmp_path / "run" / "config.yaml").is_file()
-    assert (tmp_path / "run" / "quarantine.jsonl").is_file()
-    assert list((tmp_path / "run" / "documents").glob("shard-*.parquet"))
+# `nlp run` with no arguments (the bundled news job, tasks and report included): tests/test_default_job.py
 
 
 def test_progress_and_summary_table_are_shown(tmp_path):
-    result = nlp("run", "--output", str(tmp_path / "run"), "--set", "corpus.limit=60")
+    result = nlp(
+        "run", "--output", str(tmp_path / "run"), "--set", "corpus.limit=60", "--set", "tasks={}"
+    )
     assert result.returncode == 0, result.stderr
     assert "docs/s" in result.stderr and "words/s" in result.stderr
     for stage in ("read", "normalize", "tokenize", "sentences", "stopwords"):

@@ -43,6 +43,9 @@ SMALL = {
     "max_vocab": 3000,
     "device": "cpu",
     "target": "label",  # seq2seq: the post's newsgroup name, a real short target
+    "max_source": 60,
+    "max_target": 6,
+    "hidden_size": 16,
 }
 MLP_SMALL = {"hidden": [32]}
 NEURAL = {"lstm", "bilstm", "gru", "rnn", "textcnn", "transformer", "mlp"}
