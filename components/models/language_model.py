@@ -12,28 +12,25 @@ trained model on this corpus. Files: `model/weights.pt` (state dict), `model/voc
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
 import shutil
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
-from components.represent.tokens import Field, RepresentError, token_stream
+from components.represent.tokens import Field, token_stream
 from pipeline.config import ConfigError
 from pipeline.document import Document
 from pipeline.registry import parameters, register
 
-from .task_data import run_folder
+from .lm_fit import ARCHITECTURE, EOS, collect_tokens, train_network, write_report
 from .task_outputs import (
     MODEL_FOLDER,
     PIPELINE_FILE,
-    EpochLogger,
     move_into,
     read_json,
     read_task_record,
@@ -46,13 +43,11 @@ __all__ = ["EOS", "LstmLanguageModelTask", "load_language_model"]
 
 logger = logging.getLogger(__name__)
 
-EOS = "<eos>"
 MAPPING_FILE = "vocab_mapping.json"
 OUTPUTS = ("metrics.json", "predictions.jsonl", "learning_curve.png", "report.json", MAPPING_FILE)
 #: decoding strategies of `predict`
 Strategy = Literal["greedy", "beam", "sample", "top-k", "top-p"]
 STRATEGIES = ("greedy", "beam", "sample", "top-k", "top-p")
-ARCHITECTURE = ("layers", "embed_dim", "hidden", "dropout", "tie_weights")
 
 
 def load_language_model(folder: str | Path) -> tuple[Vocabulary, dict[str, Any], dict[str, Any]]:
@@ -199,19 +194,24 @@ class LstmLanguageModelTask:
         problems = self.check_params(self.get_params())
         if problems:
             raise ConfigError.of([ConfigError(f"{where}.{p}") for p in problems])
-        ids, tokens, skipped, order = self._collect(corpus, where)
+        ids, tokens, skipped, order = collect_tokens(
+            corpus, field=self.field, drop_stop=self.drop_stop, where=where
+        )
         if not ids:
             raise ConfigError(f"{where}: no document has tokens to train on ({dict(skipped)})")
         train, held = split_documents(len(ids), self.validation, self.seed)
         folder.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         with cpu_threads(self.threads):
-            history, mapping = self._train(
+            start = load_language_model(self.init_from) if self.init_from else None
+            history, mapping = train_network(
+                self,
                 [tokens[i] for i in train],
                 [tokens[i] for i in held],
                 folder,
                 where,
                 [ids[i] for i in train],
+                start,
             )
             seconds = time.perf_counter() - t0
             scored = log_likelihoods(self.network_, self.vocab_, tokens)
@@ -253,7 +253,7 @@ class LstmLanguageModelTask:
                     fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             if mapping is not None:
                 write_json(staging / MAPPING_FILE, mapping)
-            self._write_report(staging, metrics, history)
+            write_report(staging, metrics, history)
             move_into(staging, folder, OUTPUTS)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -263,159 +263,6 @@ class LstmLanguageModelTask:
             metrics["validation"]["perplexity"],
         )
         return self
-
-    def _collect(
-        self, corpus: Iterable[Document], where: str
-    ) -> tuple[list[str], list[list[str]], Counter[str], list[tuple[str, int | None]]]:
-        """Each document's id and tokens, the skipped counts, and (id, index or None) in
-        corpus order."""
-        order: list[tuple[str, int | None]] = []
-        ids: list[str] = []
-        tokens: list[list[str]] = []
-        skipped: Counter[str] = Counter()
-        for doc in corpus:
-            try:
-                words = token_stream(
-                    doc, field=self.field, drop_stop=self.drop_stop, drop_punct=False
-                )
-            except RepresentError as exc:
-                key = "drop_stop" if "is_stop" in str(exc) else "field"
-                raise ConfigError(f"{where}.{key}: {exc}") from None
-            if not words:
-                skipped["no tokens"] += 1
-                order.append((doc.id, None))
-                continue
-            order.append((doc.id, len(ids)))
-            ids.append(doc.id)
-            tokens.append(words)
-        return ids, tokens, skipped, order
-
-    def _train(
-        self,
-        train: list[list[str]],
-        held: list[list[str]],
-        folder: Path,
-        where: str,
-        train_ids: list[str],
-    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """Build vocabulary and network (from `init_from` / `embeddings` when set) and train."""
-        from .lm_network import (
-            ChunkBatcher,
-            LstmLanguageModel,
-            id_stream,
-            start_from,
-            token_chunks,
-            with_perplexity,
-        )
-        from .training import Trainer, seed_everything
-
-        seed_everything(self.seed)
-        built = Vocabulary.build(train, min_count=self.min_count, max_size=self.max_vocab - 1)
-        config = {k: getattr(self, k) for k in ARCHITECTURE}
-        mapping = None
-        if self.init_from:
-            old = load_language_model(self.init_from)
-            vocab, network, mapping = start_from(
-                old, built.words[2:], self.init_vocabulary, self.seed
-            )
-            config = {k: old[2][k] for k in ARCHITECTURE}
-            mapping = {"init_from": str(self.init_from), **mapping}
-            logger.info(
-                "%s: %d words keep their rows, %d new", where, mapping["kept"], mapping["new"]
-            )
-        else:
-            vocab = Vocabulary([EOS, *built.words[2:]])
-            network = LstmLanguageModel(len(vocab), **config)
-        if self.embeddings:
-            self._embed(network, vocab, folder, where)
-        eos = vocab.index[EOS]
-        train_batches = ChunkBatcher(
-            token_chunks(id_stream(train, vocab, eos), self.bptt),
-            batch_size=self.batch_size,
-            seed=self.seed,
-        )
-        val_batches = None
-        if held:
-            val_batches = ChunkBatcher(
-                token_chunks(id_stream(held, vocab, eos), self.bptt),
-                batch_size=self.batch_size,
-                shuffle=False,
-            )
-        trainer = Trainer(
-            epochs=self.epochs,
-            optimizer=self.optimizer,
-            lr=self.lr,
-            grad_clip=self.grad_clip,
-            patience=self.patience,
-            device=self.device,
-            seed=self.seed,
-        )
-        key = hashlib.sha256(
-            json.dumps([train_ids, self.get_params()], sort_keys=True).encode()
-        ).hexdigest()
-        history = trainer.fit(
-            network,
-            train_batches,
-            val_batches,
-            workdir=folder,
-            key=key,
-            log_epoch=EpochLogger(folder.name),
-        )
-        history = with_perplexity(history)
-        network.to("cpu").eval()
-        self.network_ = network
-        self.vocab_ = vocab
-        self.config_ = {
-            **config,
-            "vocab_size": len(vocab),
-            "eos_id": eos,
-            "field": self.field,
-            "drop_stop": self.drop_stop,
-        }
-        self.best_epoch_ = trainer.best_epoch_
-        return history, mapping
-
-    def _embed(self, network: Any, vocab: Vocabulary, folder: Path, where: str) -> None:
-        """Copy the `embeddings` vectors into the network's input embedding."""
-        import torch
-
-        from .embeddings import EmbeddingsError, embedding_matrix
-
-        try:
-            matrix, _ = embedding_matrix(
-                self.embeddings or "", vocab, run_dir=run_folder(folder), seed=self.seed
-            )
-        except EmbeddingsError as exc:
-            raise ConfigError(f"{where}.{exc}") from None
-        if matrix.shape[1] != self.embed_dim:
-            raise ConfigError(
-                f"{where}.embed_dim: {self.embed_dim} differs from the dimension "
-                f"{matrix.shape[1]} of {self.embeddings!r}; set embed_dim: {matrix.shape[1]}"
-            )
-        with torch.no_grad():
-            network.embedding.weight.copy_(torch.from_numpy(matrix))
-
-    def _write_report(
-        self, staging: Path, metrics: dict[str, Any], history: list[dict[str, Any]]
-    ) -> None:
-        from pipeline.report_sections import image_block, metrics_block, text_block, write_section
-
-        from .training import plot_learning_curve
-
-        blocks = [
-            text_block(
-                f"{metrics['documents']['train']:,} training documents, {metrics['documents']['validation']:,} validation; vocabulary {metrics['vocabulary']:,} words."
-            )
-        ]
-        values = {
-            "validation perplexity": metrics["validation"]["perplexity"],
-            "best epoch": metrics["best_epoch"],
-        }
-        blocks.append(metrics_block("Language model", values))
-        if history and "val_loss" in history[0]:
-            plot_learning_curve(history, staging / "learning_curve.png")
-            blocks.append(image_block("Learning curve", "learning_curve.png"))
-        write_section(staging, "Language model (lstm-lm)", blocks, order=60)
 
     # ------------------------------------------------------------- use
 

@@ -18,9 +18,7 @@ import json
 import logging
 import shutil
 import tempfile
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
@@ -30,20 +28,11 @@ from pipeline.config import ConfigError
 from pipeline.document import Document
 from pipeline.registry import parameters, register
 
-from .seq2seq_data import (
-    Pairs,
-    decode_sources,
-    pair_batches,
-    target_tokens,
-    teacher_forcing_ratio,
-    write_predictions,
-    write_report,
-)
-from .task_data import run_folder
+from .seq2seq_data import Pairs, decode_sources, target_tokens, teacher_forcing_ratio
+from .seq2seq_fit import LEAD_WORDS, fit_pairs
 from .task_outputs import (
     MODEL_FOLDER,
     PIPELINE_FILE,
-    EpochLogger,
     move_into,
     plain,
     read_json,
@@ -62,24 +51,8 @@ Decay = Literal["none", "linear", "exponential"]
 Strategy = Literal["beam", "greedy"]
 Device = Literal["auto", "cpu", "cuda"]
 
-SPECIALS = ("<s>", "</s>")  # ids 2 and 3, after PAD and UNK
-LEAD_WORDS = 10
-SAMPLES = 5
 OUTPUTS = ("metrics.json", "predictions.jsonl", "report.json", "learning_curve.png")
 DEFAULT_SPLIT = HoldoutSettings(test=0.1, validation=0.1, stratify=False)
-
-
-@dataclass(frozen=True)
-class _EpochHook:
-    """After each epoch: log it and set the network's teacher-forcing ratio for the next."""
-
-    task: Seq2SeqTask
-    network: Any
-    log: EpochLogger
-
-    def __call__(self, row: dict[str, Any]) -> None:
-        self.log(row)
-        self.network.teacher_forcing = self.task.ratio(int(row["epoch"]) + 1)
 
 
 @register("task", "seq2seq")
@@ -245,149 +218,12 @@ class Seq2SeqTask:
             raise ConfigError(f"{where}.{exc}") from None
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.staging-", dir=folder.parent))
         try:
-            self._fit_pairs(pairs, usable, holdout, folder, staging)
+            fit_pairs(self, pairs, usable, holdout, folder, staging)
             move_into(staging, folder, OUTPUTS)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         self.pipeline_ = read_json(folder / PIPELINE_FILE)
         return self
-
-    def _fit_pairs(
-        self, pairs: Pairs, usable: list[int], holdout: Any, folder: Path, staging: Path
-    ) -> None:
-        """Build the vocabulary and network, train, decode, score; write into `staging`."""
-        from components.ml.rouge import rouge_scores
-
-        from .seq2seq_network import Seq2SeqNetwork
-        from .training import CHECKPOINT_FILE, Trainer, cpu_threads, load_checkpoint
-        from .training.plots import plot_learning_curve
-        from .vocab import Vocabulary
-
-        train, validation, test = (
-            [usable[i] for i in part] for part in (holdout.train, holdout.validation, holdout.test)
-        )
-        built = Vocabulary.build(
-            (t for i in train for t in (pairs.sources[i], pairs.targets[i])),
-            min_count=self.min_count,
-            max_size=max(self.max_vocab - len(SPECIALS), 2),
-        )
-        self.vocabulary_ = Vocabulary([*SPECIALS, *built.words[2:]])
-        pretrained, embed_dim = None, self.embed_dim
-        if self.embeddings is not None:
-            from .embeddings import EmbeddingsError, embedding_matrix
-
-            try:
-                pretrained, _ = embedding_matrix(
-                    self.embeddings, self.vocabulary_, run_dir=run_folder(folder), seed=self.seed
-                )
-            except EmbeddingsError as exc:
-                raise ConfigError(f"tasks.{folder.name}.{exc}") from None
-            embed_dim = int(pretrained.shape[1])
-        self.network_config_ = {
-            "vocab_size": len(self.vocabulary_),
-            "embed_dim": embed_dim,
-            "hidden_size": self.hidden_size,
-            "cell": self.cell,
-            "bidirectional": self.bidirectional,
-            "attention": self.attention,
-            "copy": self.copy,
-            "coverage": self.coverage,
-            "coverage_weight": self.coverage_weight,
-            "share_embeddings": self.share_embeddings,
-            "dropout": self.dropout,
-        }
-        import torch
-
-        torch.manual_seed(self.seed)
-        self.network_ = Seq2SeqNetwork(**self.network_config_, pretrained=pretrained)
-        key = self.fit_key([pairs.ids[i] for i in train], [pairs.targets[i] for i in train])
-        trainer = Trainer(
-            epochs=self.epochs,
-            lr=self.lr,
-            grad_clip=self.grad_clip,
-            patience=self.patience,
-            device=self.device,
-            seed=self.seed,
-        )
-        resumed = load_checkpoint(folder / CHECKPOINT_FILE, key)
-        self.network_.teacher_forcing = self.ratio(int(resumed["epoch"]) + 1 if resumed else 1)
-        del resumed
-        batching = {"copy": self.copy, "batch_size": self.batch_size, "seed": self.seed}
-        hook = _EpochHook(self, self.network_, EpochLogger(folder.name))
-        t0 = time.perf_counter()
-        with cpu_threads(self.threads):
-            history = trainer.fit(
-                self.network_,
-                pair_batches(pairs, train, self.vocabulary_.index, **batching, shuffle=True),
-                pair_batches(pairs, validation, self.vocabulary_.index, **batching, shuffle=False)
-                if validation
-                else None,
-                workdir=folder,
-                key=key,
-                log_epoch=hook,
-            )
-            training_seconds = time.perf_counter() - t0
-            sources = [pairs.sources[i] for i in test]
-            references = [pairs.references[i] or "" for i in test]
-            t0 = time.perf_counter()
-            greedy = [" ".join(w) for w in self.generate(sources, strategy="greedy")]
-            greedy_seconds = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            wanted = list(range(len(pairs.ids)))
-            if self.predictions == "held_out":
-                wanted = sorted({*test, *(i for i, t in enumerate(pairs.targets) if t is None)})
-            texts: list[list[str] | None] = [None] * len(pairs.ids)
-            for i, words in zip(
-                wanted, self.generate([pairs.sources[i] for i in wanted]), strict=True
-            ):
-                texts[i] = words
-            beam_seconds = time.perf_counter() - t0
-        beam = [" ".join(texts[i] or []) for i in test]
-        lead = [" ".join(s[:LEAD_WORDS]) for s in sources]
-        empty = sum(1 for s, t in zip(pairs.sources, pairs.targets, strict=True) if t and not s)
-        metrics: dict[str, Any] = {
-            "model": self.model,
-            "target": self.target,
-            "documents": len(pairs.ids),
-            "without_target": sum(t is None for t in pairs.targets),
-            "skipped": {"empty_source": empty},
-            "split": {
-                "settings": HoldoutSettings.model_validate(self.split or {}).model_dump(),
-                "sizes": {"train": len(train), "validation": len(validation), "test": len(test)},
-            },
-            "vocabulary": len(self.vocabulary_),
-            "test": {
-                "documents": len(test),
-                "greedy": rouge_scores(greedy, references),
-                "beam": rouge_scores(beam, references),
-                "lead": rouge_scores(lead, references),
-            }
-            if test
-            else None,
-            "teacher_forcing": [self.ratio(row["epoch"]) for row in history],
-            "history": history,
-            "training_seconds": round(training_seconds, 3),
-            "decoding_seconds": {
-                "greedy_test": round(greedy_seconds, 3),
-                f"beam_{self.predictions}": round(beam_seconds, 3),
-            },
-        }
-        parts = ["no_target" if t is None else "train" for t in pairs.targets]
-        for name, part in (("validation", validation), ("test", test)):
-            for i in part:
-                parts[i] = name
-        write_predictions(staging / "predictions.jsonl", pairs, texts, parts)
-        write_json(staging / "metrics.json", metrics)
-        if history:
-            plot_learning_curve(history, staging / "learning_curve.png")
-        samples = [[beam[k], references[k]] for k in range(min(SAMPLES, len(test)))]
-        write_report(staging, self, metrics, samples)
-        if test:
-            r1 = {k: metrics["test"][k]["rouge1"]["f1"] for k in ("greedy", "beam", "lead")}
-            logger.info(
-                "task %s (seq2seq): ROUGE-1 F1 greedy %.4f, beam %.4f, Lead %.4f on %d documents",
-                folder.name, r1["greedy"], r1["beam"], r1["lead"], len(test),
-            )  # fmt: skip
 
     def collect_pairs(self, corpus: Iterable[Document], where: str) -> Pairs:
         """Each document's id, source tokens and target words (None: missing), in corpus
