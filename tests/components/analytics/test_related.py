@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from components.analytics import related
+from components.analytics import neighbours
 from components.analytics.base import document_tokens
 from components.analytics.related import RelatedStories
 from pipeline.config import ConfigError, resolve_config
@@ -40,7 +40,7 @@ def fit(docs, folder: Path, **params) -> tuple[dict, list[dict], list[dict]]:
 
 
 def test_top_k_leaves_the_document_out_and_matches_a_dense_cosine(lee_docs, tmp_path, monkeypatch):
-    monkeypatch.setattr(related, "BLOCK_CELLS", 3_000)  # 10 rows per block over 300 documents
+    monkeypatch.setattr(neighbours, "BLOCK_CELLS", 3_000)  # 10 rows per block over 300 documents
     folder = tmp_path / "tasks" / "related"
     metrics, predictions, _ = fit(lee_docs, folder)
     assert metrics["compared"] == 300 and metrics["search"] == "exact"
