@@ -62,6 +62,13 @@ _LAZY_COMPONENTS = {
     "Keywords": ("task", "keywords", "components.analytics.keywords"),
     "Entities": ("task", "entities", "components.analytics.entities"),
     "RelatedStories": ("task", "related", "components.analytics.related"),
+    "KMeansClusters": ("task", "kmeans", "components.analytics.clusters"),
+    "AgglomerativeClusters": ("task", "agglomerative", "components.analytics.clusters"),
+    "DbscanClusters": ("task", "dbscan", "components.analytics.clusters"),
+    "MatrixFactorizationTask": ("task", "mf", "components.analytics.recommendations"),
+    "TabularTask": ("task", "tabular", "components.models.tabular_task"),
+    "ImageCnnTask": ("task", "image-cnn", "components.vision.task"),
+    "OptunaSearch": ("tuner", "optuna", "components.ml.search"),
 }
 for _kind, _name, _module in _LAZY_COMPONENTS.values():
     register_lazy(_kind, _name, _module)
@@ -76,6 +83,13 @@ def __getattr__(attribute: str) -> Any:
 
 
 __all__ = [
+    "AgglomerativeClusters",
+    "DbscanClusters",
+    "ImageCnnTask",
+    "KMeansClusters",
+    "MatrixFactorizationTask",
+    "OptunaSearch",
+    "TabularTask",
     "BagOfWords",
     "Entities",
     "Keywords",

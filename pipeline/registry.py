@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "nlp_pipeline.components"
 CODE_ENV = "NLP_PIPELINE_CODE"  # local files of components, for worker processes to import
-KINDS = ("stage", "reader", "represent", "task", "evaluator")
+KINDS = ("stage", "reader", "represent", "task", "evaluator", "tuner")
 
 _REGISTRY: dict[str, dict[str, type]] = {kind: {} for kind in KINDS}
 _LAZY: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}  # name -> module to import
