@@ -1,7 +1,7 @@
 """Corpus readers: stream `Document`s (and `Rejected` records) from files, feeds and bundled corpora.
 
 Importing this package registers every reader (`text`, `jsonl`, `csv`, `feeds`, `html`,
-`lee-news`, `lee-test`, `pang-lee-polarity`); the engine finds it through the
+`lee-news`, `lee-test`, `pang-lee-polarity`, `table`); the engine finds it through the
 `nlp_pipeline.components` entry point. `FileReader` is the base of the readers of files:
 a new one declares `suffixes` and implements `read_file(corpus_file)`.
 """
@@ -13,6 +13,7 @@ from .gensim_data import LeeNewsReader, LeeTestReader, PangLeePolarityReader
 from .html_pages import HtmlReader
 from .jsonl import JsonlReader
 from .newsgroups import MiniNewsgroupsReader
+from .table import TableReader
 from .text import TextReader
 
 __all__ = [
@@ -25,5 +26,6 @@ __all__ = [
     "LeeTestReader",
     "MiniNewsgroupsReader",
     "PangLeePolarityReader",
+    "TableReader",
     "TextReader",
 ]
