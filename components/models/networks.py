@@ -15,6 +15,8 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from .training.conv import ConvBlock
+
 __all__ = ["MLP", "RNNClassifier", "TextCNN", "TransformerClassifier", "make_embedding"]
 
 Cell = Literal["rnn", "lstm", "gru"]
@@ -111,7 +113,11 @@ class RNNClassifier(nn.Module):
 
 class TextCNN(nn.Module):
     """Kim (2014): embedding, parallel Conv1d of `filter_sizes` widths, ReLU, max over time,
-    dropout, linear. Sequences shorter than the widest filter must be padded to it."""
+    dropout, linear. Sequences shorter than the widest filter must be padded to it.
+
+    Each width is the shared `training.conv.ConvBlock` (1-D, valid padding, no fixed pool:
+    the max over time is masked to the real tokens); its weights are
+    `encoder.K.conv.weight/bias`, and folders saved with the former names load as well."""
 
     def __init__(
         self,
@@ -130,24 +136,41 @@ class TextCNN(nn.Module):
             vocab_size, embed_dim, padding_idx=padding_idx, pretrained=pretrained, freeze=freeze
         )
         dim = self.embedding.embedding_dim
-        self.encoder = nn.ModuleList(nn.Conv1d(dim, num_filters, k) for k in filter_sizes)
+        # the shared conv block (Conv1d + ReLU, no fixed pool: the max over time is masked)
+        self.encoder = nn.ModuleList(
+            ConvBlock(dim, num_filters, k, dims=1, padding="valid", pool="none")
+            for k in filter_sizes
+        )
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(num_filters * len(filter_sizes), num_classes)
+        self.register_load_state_dict_pre_hook(_legacy_conv_names)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Logits `(batch, num_classes)`; windows reaching past each length are masked."""
         x = self.embedding(ids).transpose(1, 2)  # (batch, dim, time)
         lengths = lengths.to(ids.device)
         pooled = []
-        for conv in self.encoder:
-            h = torch.relu(conv(x))  # (batch, filters, time - k + 1)
+        for block in self.encoder:
+            h = block(x)  # relu(conv): (batch, filters, time - k + 1)
             # only windows inside the text count (a text shorter than k keeps its first one),
             # so the amount of padding never changes the result
-            last_start = (lengths - conv.kernel_size[0]).clamp(min=0)
+            last_start = (lengths - block.kernel_size).clamp(min=0)
             starts = torch.arange(h.shape[2], device=ids.device)
             valid = (starts.unsqueeze(0) <= last_start.unsqueeze(1)).unsqueeze(1)
             pooled.append(h.masked_fill(~valid, 0.0).max(dim=2).values)
         return self.output(self.dropout(torch.cat(pooled, dim=1)))
+
+
+def _legacy_conv_names(module: nn.Module, state: dict[str, Any], prefix: str, *args: Any) -> None:
+    """Rename the weights of a TextCNN saved before the shared `ConvBlock`
+    (`encoder.K.weight` -> `encoder.K.conv.weight`), so older model folders and
+    checkpoints still load."""
+    import re
+
+    pattern = re.compile(rf"^{re.escape(prefix)}encoder\.(\d+)\.(weight|bias)$")
+    for key in [k for k in state if pattern.match(k)]:
+        index, name = pattern.match(key).groups()  # type: ignore[union-attr]
+        state[f"{prefix}encoder.{index}.conv.{name}"] = state.pop(key)
 
 
 class TransformerClassifier(nn.Module):
