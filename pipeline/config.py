@@ -34,6 +34,7 @@ __all__ = [
 
 DEFAULT_CONFIG = Path(__file__).parent / "defaults" / "news.yaml"
 TOP_LEVEL_KEYS = ("name", "corpus", "stages", "represent", "tasks", "execution", "output")
+TASK_ENGINE_KEYS = ("languages", "search")  # task settings the engine applies, not the component
 
 
 class ConfigError(ValueError):
@@ -539,11 +540,38 @@ def _resolve_task(task_name: str, params: Any) -> dict[str, Any]:
         raise ConfigError(f"{path}: missing `model:` or `method:` naming the task component")
     component = params[selector]
     _lookup("task", component, f"{path}.{selector}")
-    rest = {k: v for k, v in params.items() if k not in (selector, "languages")}
+    rest = {k: v for k, v in params.items() if k not in (selector, *TASK_ENGINE_KEYS)}
     resolved = {selector: component, **_component("task", component, rest, path)}
     if params.get("languages") is not None:
         resolved["languages"] = _task_languages(params["languages"], f"{path}.languages")
+    if params.get("search") is not None:
+        task_params = {k: v for k, v in resolved.items() if k not in (selector, "languages")}
+        resolved["search"] = _task_search(params["search"], component, task_params, path)
     return resolved
+
+
+def _task_search(value: Any, component: str, params: dict[str, Any], path: str) -> dict[str, Any]:
+    """A task's `search:` (engine-level: a hyperparameter search by the tuner) resolved;
+    each space value is checked by the component's own validation, and the tuner checks
+    what it can before any trial (`search_problems`: the metric the task writes)."""
+    from .search_config import resolve_search
+
+    def check(trial_params: dict[str, Any]) -> list[str]:
+        _, errors = _checked("task", component, trial_params, path)
+        return [line for error in errors for line in error.problems]
+
+    where = f"{path}.search"
+    search, problems = resolve_search(value, params, check, where)
+    if not problems:
+        try:
+            tuner = registry.lookup("tuner", "optuna")
+        except registry.RegistryError:
+            raise ConfigError(f"{where}: no tuner 'optuna' is installed to run it") from None
+        own = getattr(tuner, "search_problems", None)
+        problems = [f"{where}.{p}" for p in own(component, params, search)] if own else []
+    if problems:
+        raise ConfigError.of([ConfigError(line) for line in problems])
+    return search
 
 
 def _task_languages(value: Any, path: str) -> list[str]:

@@ -13,7 +13,7 @@ Document stages and readers have small base classes instead (`pipeline.stage.Sta
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, runtime_checkable
 
@@ -28,6 +28,7 @@ __all__ = [
     "ShardReducingLearner",
     "Executor",
     "Task",
+    "Tuner",
 ]
 
 P = TypeVar("P")
@@ -169,4 +170,39 @@ class Task(Protocol):
     @classmethod
     def load(cls, folder: Path) -> Self:
         """A fitted task read back from a folder written by `save`."""
+        ...
+
+
+@runtime_checkable
+class Tuner(Protocol):
+    """A hyperparameter search over a task's parameters (the `search:` key of a task entry).
+
+    The engine builds it from the resolved search settings (`pipeline.search_config`) as
+    keyword parameters, calls `search` before fitting the task, fits the task with the
+    parameters it returns into `RUN/tasks/NAME/` as usual, then calls `record` on that
+    folder. Trials run on `executor` through `Executor.map`, each rebuilding the task from
+    its component name and parameters (plain data), never from a pickled object.
+    """
+
+    def search(
+        self,
+        *,
+        name: str,
+        component: str,
+        params: Mapping[str, Any],
+        run_dir: Path,
+        languages: list[str] | None,
+        config: Mapping[str, Any] | None,
+        executor: Executor,
+        inputs: list[str],
+    ) -> dict[str, Any]:
+        """Run (or resume) the search for task `name` on the run's documents; return the
+        component's complete parameters with the best values set. `inputs` identify what
+        the trials read (the run's document files, upstream tasks): a search whose settings
+        or inputs changed starts afresh, an unchanged one resumes."""
+        ...
+
+    def record(self, folder: Path) -> None:
+        """After the task was fitted with the best values into `folder`: add the search's
+        outcome to its `metrics.json` and its report section."""
         ...

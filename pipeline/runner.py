@@ -190,7 +190,7 @@ class Run:
                 executor = self._read_and_process(source, executor_scope)
                 self._check_not_empty()
                 self._represent(executor)
-                self._tasks()
+                self._tasks(executor)
             self._close_manifest(stopped=source.stopped)
             if not source.stopped:  # a stopped run keeps its cache entries for the resume
                 apply_cache_keep(
@@ -253,11 +253,16 @@ class Run:
                 self.settings.represent, self.run_dir, self._input_keys, executor
             )
 
-    def _tasks(self) -> None:
-        """Fit and save each task of `tasks:` on the run's documents."""
+    def _tasks(self, executor: Executor) -> None:
+        """Fit and save each task of `tasks:` on the run's documents (a task's `search:`
+        runs its trials on the shards' executor)."""
         if self.settings.tasks:
             self.manifest["tasks"] = fit_tasks(
-                self.settings.tasks, self.run_dir, self._input_keys, self.settings.config
+                self.settings.tasks,
+                self.run_dir,
+                self._input_keys,
+                self.settings.config,
+                executor,
             )
 
     def _report(self) -> None:

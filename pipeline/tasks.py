@@ -6,6 +6,11 @@ A task is a component of kind `task` (contract: `pipeline.interfaces.Task`), pic
 as a restartable stream (`RunCorpus`) and saved into `RUN/tasks/NAME/`, where it also
 leaves its metrics, predictions and plots. A task whose inputs (the run's document files),
 component, parameters and version are unchanged since it was last fitted is skipped.
+
+An entry with `search:` (another engine key, checked by `pipeline.search_config`) is first
+tuned: the tuner (`registry.lookup("tuner", "optuna")`) runs its trials on the run's
+executor in `tasks/NAME/search/` and returns the best parameters, with which the task is
+then fitted as usual (scikit-learn's refit); the search settings join its fingerprint.
 """
 
 from __future__ import annotations
@@ -22,17 +27,17 @@ from . import registry
 from .config import ConfigError
 from .document import Document
 from .files import atomic_write
-from .interfaces import Task
+from .interfaces import Executor, Task, Tuner
 from .learners import RunCorpus, fit_fingerprint, is_fitted, mark_fitted
 
-__all__ = ["PIPELINE_FILE", "fit_tasks", "task_component"]
+__all__ = ["PIPELINE_FILE", "LanguageFilter", "fit_tasks", "pipeline_record", "task_component"]
 
 PIPELINE_FILE = "pipeline.json"  # how the task's documents were made: read by `nlp predict`
 
 logger = logging.getLogger(__name__)
 
 SELECTORS = ("model", "method")
-ENGINE_KEYS = ("languages",)  # task settings the engine applies itself, not the component
+ENGINE_KEYS = ("languages", "search")  # task settings the engine applies, not the component
 
 
 def task_component(settings: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -69,6 +74,7 @@ def fit_tasks(
     run_dir: Path,
     input_keys: list[str],
     config: Mapping[str, Any] | None = None,
+    executor: Executor | None = None,
 ) -> dict[str, Any]:
     """Fit and save every task of the `tasks:` section; return per-task manifest rows.
 
@@ -79,6 +85,7 @@ def fit_tasks(
     task folder as `pipeline.json` (with the task's name, component and parameters), so the
     saved folder can turn raw text into predictions on its own. A task that refuses its
     data (`ConfigError`: a missing label key, a single class) leaves no folder behind.
+    `executor` (the run's, open) runs the trials of a `search:`; default: in this process.
     """
     rows: dict[str, Any] = {}
     keys: dict[str, str] = {}
@@ -90,7 +97,9 @@ def fit_tasks(
         inputs = [*input_keys, *_upstream_keys(params, keys)]
         if languages:
             inputs.append(f"languages:{','.join(languages)}")
-        key = fit_fingerprint(inputs, component, params, getattr(cls, "version", "1"))
+        search = settings.get("search")
+        tuned = [f"search:{_canonical(search)}"] if search else []
+        key = fit_fingerprint([*inputs, *tuned], component, params, getattr(cls, "version", "1"))
         keys[name] = key
         folder = run_dir / "tasks" / name
         row: dict[str, Any] = {"component": component, "path": f"tasks/{name}"}
@@ -98,12 +107,25 @@ def fit_tasks(
             rows[name] = {**row, "reused": True, "seconds": 0.0}
             continue
         t0 = time.perf_counter()
+        tuner = None
+        if search:
+            tuner = _tuner(search)
+            params = tuner.search(
+                name=name,
+                component=component,
+                params=params,
+                run_dir=run_dir,
+                languages=languages,
+                config=config,
+                executor=executor if executor is not None else _serial(),
+                inputs=inputs,
+            )
         task = cls(**params)
         if not isinstance(task, Task):
             raise TypeError(f"tasks.{name}: {cls.__name__} does not implement the Task protocol")
         existed = folder.exists()
         folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(folder / PIPELINE_FILE, _pipeline_record(name, component, params, config))
+        atomic_write(folder / PIPELINE_FILE, pipeline_record(name, component, params, config))
         documents: Iterable[Document] = corpus
         if languages:
             documents = LanguageFilter(corpus, languages)
@@ -114,6 +136,8 @@ def fit_tasks(
                 shutil.rmtree(folder, ignore_errors=True)
             raise ConfigError(str(exc) if "tasks." in str(exc) else f"tasks.{name}: {exc}") from exc
         task.save(folder)
+        if tuner is not None:
+            tuner.record(folder)
         mark_fitted(folder, key)
         rows[name] = {**row, "reused": False, "seconds": round(time.perf_counter() - t0, 4)}
         if isinstance(documents, LanguageFilter):
@@ -121,6 +145,26 @@ def fit_tasks(
             rows[name]["other_languages"] = dict(documents.others.most_common())
         logger.info("fitted task %s (%s) in %.2f s", name, component, rows[name]["seconds"])
     return rows
+
+
+def _tuner(search: Mapping[str, Any]) -> Tuner:
+    """The registered tuner built from a task's resolved `search:` settings."""
+    tuner = registry.lookup("tuner", "optuna")(**search)
+    if not isinstance(tuner, Tuner):
+        raise TypeError(f"{type(tuner).__name__} does not implement the Tuner protocol")
+    return tuner
+
+
+def _serial() -> Executor:
+    from .executors import SerialExecutor
+
+    return SerialExecutor()
+
+
+def _canonical(value: Any) -> str:
+    import orjson
+
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _upstream_keys(params: Mapping[str, Any], fitted: Mapping[str, str]) -> list[str]:
@@ -137,7 +181,7 @@ def _upstream_keys(params: Mapping[str, Any], fitted: Mapping[str, str]) -> list
     return keys
 
 
-def _pipeline_record(
+def pipeline_record(
     name: str, component: str, params: Mapping[str, Any], config: Mapping[str, Any] | None
 ) -> bytes:
     """`pipeline.json`: the task's identity and how its documents were read and processed."""
