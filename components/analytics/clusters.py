@@ -477,7 +477,7 @@ class KMeansClusters(ClusterTask):
 class AgglomerativeClusters(ClusterTask):
     """Agglomerative (hierarchical) clustering: `linkage` ward, average, complete or single;
     `k` clusters, or the tree cut at `distance_threshold` (set `k: null`). Sparse TF-IDF is
-    first reduced to 100 dimensions (seeded LSA). The whole distance tree is built in
+    first reduced by a seeded LSA (n/10 dimensions, 10 to 100; `dense_dims` in metrics). The whole distance tree is built in
     memory: meant for up to some tens of thousands of documents. Other settings as `kmeans`.
     """
 
@@ -520,6 +520,7 @@ class AgglomerativeClusters(ClusterTask):
 
     def _cluster(self, X: Any, staging: Path, extra: dict[str, Any], where: str) -> np.ndarray:
         rows, _ = cl.dense_rows(X, seed=self.seed)
+        extra["dense_dims"] = rows.shape[1]
         k = None if self.k is None else min(self.k, rows.shape[0] - 1)
         extra.update({"linkage": self.linkage, "distance_threshold": self.distance_threshold})
         return cl.agglomerative_labels(
@@ -531,8 +532,8 @@ class AgglomerativeClusters(ClusterTask):
 class DbscanClusters(ClusterTask):
     """DBSCAN: clusters are dense regions (`min_samples` rows within `eps`), the rest noise
     (counted, cluster -1 in the predictions of the fit). `eps: null` takes the knee of the
-    k-distance curve (plotted in `k_distance.png`). Sparse TF-IDF is first reduced to 100
-    dimensions (seeded LSA, rows l2-normalized). Other settings as `kmeans`; `predict` gives
+    k-distance curve (plotted in `k_distance.png`). Sparse TF-IDF is first reduced by a
+    seeded LSA (n/10 dimensions, 10 to 100; rows l2-normalized). Other settings as `kmeans`; `predict` gives
     a new document the cluster of the nearest centroid.
     """
 
@@ -565,12 +566,13 @@ class DbscanClusters(ClusterTask):
         from ..ml.cluster_plots import k_distance_png
 
         rows, _ = cl.dense_rows(X, seed=self.seed)
+        extra["dense_dims"] = rows.shape[1]
         curve = cl.k_distances(rows, self.min_samples)
         eps = self.eps if self.eps is not None else cl.suggest_eps(curve)
         k_distance_png(curve, eps, self.min_samples, staging / "k_distance.png")
         labels = cl.dbscan_labels(rows, eps=eps, min_samples=self.min_samples)
         extra.update(
-            {"eps": round(float(eps), 6), "eps_from": "given" if self.eps else "k-distance knee",
+            {"eps": round(float(eps), 6), "eps_from": "given" if self.eps is not None else "k-distance knee",
              "min_samples": self.min_samples, "noise": int((labels < 0).sum())}
         )  # fmt: skip
         return labels

@@ -111,9 +111,10 @@ def projection_png(
             ax.scatter(
                 points[mask, 0], points[mask, 1], s=size, color=colour, label=name, alpha=0.75
             )
-        ax.set_title(f"Clusters in 2-D ({method.upper()}, {len(labels)} points)")
-        ax.set_xlabel(f"{method.upper()} 1")
-        ax.set_ylabel(f"{method.upper()} 2")
+        shown = {"pca": "PCA", "tsne": "t-SNE"}.get(method, method)
+        ax.set_title(f"Clusters in 2-D ({shown}, {len(labels)} points)")
+        ax.set_xlabel(f"{shown} 1")
+        ax.set_ylabel(f"{shown} 2")
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, markerscale=1.5)
         fig.tight_layout()
         Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -10,8 +10,8 @@ not do, and is done here in a few lines:
 - Davies-Bouldin and Calinski-Harabasz on sparse input (scikit-learn's functions refuse
   it): the same formulas from centroids and squared norms, equal to scikit-learn's on the
   dense array;
-- agglomerative clustering and DBSCAN need dense rows: sparse TF-IDF is first reduced to
-  `LSA_DIMS` dimensions by a seeded `TruncatedSVD` (LSA), rows l2-normalized again.
+- agglomerative clustering and DBSCAN need dense rows: sparse TF-IDF is first reduced by a
+  seeded `TruncatedSVD` (LSA; `lsa_dims`: n/10 dimensions, 10 to 100), rows l2-normalized.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ __all__ = [
     "internal_scores",
     "k_distances",
     "knee_index",
+    "lsa_dims",
     "nearest_centroid",
     "project_2d",
     "select_k",
@@ -69,7 +70,7 @@ def _kmeans(k: int, *, seed: int, minibatch: bool) -> Any:
 
     if minibatch:
         return MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=2048)
-    return KMeans(n_clusters=k, random_state=seed, n_init=4)
+    return KMeans(n_clusters=k, random_state=seed, n_init=10)
 
 
 def select_k(
@@ -109,27 +110,36 @@ def select_k(
 
 
 def knee_index(xs: Sequence[float], ys: Sequence[float]) -> int:
-    """The index of the knee of a decreasing curve: both axes scaled to [0, 1], the point
-    farthest from the straight line (chord) joining the first and the last point.
-    (Our few lines of the "kneedle" idea; scikit-learn has no knee finder.)"""
+    """The index of the knee of a convex curve (falling like inertia over k, or rising like
+    a sorted k-distance curve): both axes scaled to [0, 1], the point farthest below the
+    straight line (chord) joining the first and the last point; the farthest from it on
+    either side when no point lies below. (Our few lines of the "kneedle" idea of Satopaa
+    et al. 2011; scikit-learn has no knee finder.)"""
     x = np.asarray(xs, dtype=np.float64)
     y = np.asarray(ys, dtype=np.float64)
     if x.size < 3:
         return 0
     x = (x - x.min()) / (np.ptp(x) or 1.0)
     y = (y - y.min()) / (np.ptp(y) or 1.0)
-    chord = np.array([x[-1] - x[0], y[-1] - y[0]])
-    chord /= np.linalg.norm(chord) or 1.0
-    offsets = np.stack([x - x[0], y - y[0]], axis=1)
-    distance = np.abs(offsets[:, 0] * chord[1] - offsets[:, 1] * chord[0])
-    return int(np.argmax(distance))
+    # vertical gap to the chord: proportional to the perpendicular distance, with a sign
+    below = y[0] + (y[-1] - y[0]) * (x - x[0]) / ((x[-1] - x[0]) or 1.0) - y
+    if below.max() > 0:
+        return int(np.argmax(below))
+    return int(np.argmax(np.abs(below)))
 
 
-def dense_rows(X: Any, *, dims: int = LSA_DIMS, seed: int = 0) -> tuple[np.ndarray, Any]:
+def lsa_dims(n_rows: int) -> int:
+    """The LSA dimensions for `n_rows` documents: one per ten documents, between 10 and
+    `LSA_DIMS` (few documents cannot support many dimensions: the later ones fit noise)."""
+    return int(min(LSA_DIMS, max(10, n_rows // 10)))
+
+
+def dense_rows(X: Any, *, dims: int | None = None, seed: int = 0) -> tuple[np.ndarray, Any]:
     """Dense rows for the methods that need them: a dense `X` as float64, a sparse `X` with
-    more than `dims` columns reduced by a seeded TruncatedSVD (LSA) and l2-normalized.
-    Returns `(rows, components)`: `components` (dims x features) maps new rows the same way
-    (`None` when no reduction was made)."""
+    more than `dims` columns (default `lsa_dims(rows)`) reduced by a seeded TruncatedSVD
+    (LSA) and l2-normalized. Returns `(rows, components)`: `components` (dims x features)
+    maps new rows the same way (`None` when no reduction was made)."""
+    dims = lsa_dims(X.shape[0]) if dims is None else dims
     if not _issparse(X):
         return np.asarray(X, dtype=np.float64), None
     if X.shape[1] <= dims or X.shape[0] <= dims:
