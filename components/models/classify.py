@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from components.ml.curves import CurveSettings
 from components.ml.splits import CrossValidation, HoldoutSettings
 from components.represent.tokens import Field
 from pipeline.registry import register
@@ -27,6 +28,7 @@ from .baselines import (
 )
 from .estimator import TextEstimator
 from .neural import NEURAL
+from .self_training import SelfTrainingSettings
 from .text_task import COMMON_PARAMETERS, TextClassificationTask
 
 __all__ = [
@@ -56,6 +58,8 @@ def _common_parameters(
     field: Field = "lower",
     drop_stop: bool = False,
     seed: int = 1,
+    curves: CurveSettings | None = None,
+    self_training: SelfTrainingSettings | None = None,
 ) -> None:
     """The parameters every classification task takes, before its model's own (this
     signature is their config schema)."""
@@ -181,7 +185,9 @@ def _task_class(
         "Common parameters: `label` (the meta key holding the class), `split` (holdout: "
         "test, validation, seed, stratify), `cv` (cross-validation: folds, stratified, seed, "
         "method, repeats, date_field), `test_corpus` (a reader spec to test on instead of a "
-        "holdout part), `field` and `drop_stop` (token selection), `seed`. The model's: "
+        "holdout part), `field` and `drop_stop` (token selection), `seed`, `curves` (learning "
+        "and validation curves with a bias/variance verdict), `self_training` (pseudo-label "
+        "the documents without a label). The model's: "
         + ", ".join(f"`{name}`" for name in own if name not in COMMON_PARAMETERS)
         + ".\n\n"
         + (inspect.getdoc(estimator) or "")

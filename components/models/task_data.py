@@ -22,8 +22,10 @@ from pipeline.document import Document, Rejected
 __all__ = [
     "Examples",
     "collect_examples",
+    "fit_name",
     "processed_documents",
     "read_corpus_spec",
+    "read_test_corpus",
     "require_two_classes",
     "run_folder",
     "test_corpus_problems",
@@ -40,6 +42,10 @@ class Examples:
     tokens: list[list[str]] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     dates: list[Any] = field(default_factory=list)
+    #: with `keep_unlabelled`: the documents without a label (labels ""), and each
+    #: document's position in the corpus (in this and in `pool`)
+    pool: Examples | None = None
+    positions: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -66,33 +72,43 @@ def collect_examples(
     drop_stop: bool,
     where: str,
     date_field: str | None = None,
+    keep_unlabelled: bool = False,
 ) -> Examples:
     """Stream `corpus` once into `Examples` (labels as strings).
 
     Raises `ConfigError` at `{where}.label` when documents lack `meta[label]` (how many,
     the first ids, and the meta keys the documents do have), and at `where` when the
-    corpus is empty.
+    corpus is empty. With `keep_unlabelled` (self-training), documents without a label
+    (or with an empty one) are no error: they are kept in `pool`, and `positions` record
+    where each document stood in the corpus.
     """
     examples = Examples()
+    pool = Examples()
     missing: list[str] = []
     meta_keys: Counter[str] = Counter()
-    for doc in corpus:
+    for position, doc in enumerate(corpus):
         value = doc.meta.get(label)
-        if value is None or value == "":
+        unlabelled = value is None or value == ""
+        if unlabelled and not keep_unlabelled:
             missing.append(doc.id)
             meta_keys.update(k for k in doc.meta if k != label)
             continue
-        examples.ids.append(doc.id)
+        part = pool if unlabelled else examples
+        part.ids.append(doc.id)
         try:
             tokens = token_stream(doc, field=field, drop_stop=drop_stop, drop_punct=True)
         except RepresentError as exc:  # a token column no stage set: the settings' fault
             key = "drop_stop" if "is_stop" in str(exc) else "field"
             raise ConfigError(f"{where}.{key}: {exc}") from None
-        examples.tokens.append(tokens)
-        examples.labels.append(str(value))
+        part.tokens.append(tokens)
+        part.labels.append("" if unlabelled else str(value))
+        if keep_unlabelled:
+            part.positions.append(position)
         if date_field is not None:
-            examples.dates.append(doc.meta.get(date_field))
-    total = len(examples) + len(missing)
+            part.dates.append(doc.meta.get(date_field))
+    if keep_unlabelled:
+        examples.pool = pool
+    total = len(examples) + len(missing) + len(pool)
     if missing:
         keys = ", ".join(k for k, _ in meta_keys.most_common(12)) or "none"
         raise ConfigError(
@@ -181,3 +197,34 @@ def run_folder(workdir: Path) -> Path | None:
         if parent.name == "tasks":
             return parent.parent
     return None
+
+
+def read_test_corpus(
+    spec: Mapping[str, Any],
+    record: Mapping[str, Any] | None,
+    *,
+    label: str,
+    field: Field,
+    drop_stop: bool,
+    where: str,
+) -> Examples:
+    """A task's `test_corpus:` (`spec`) read, run through the run's stages (`record`: the
+    task folder's `pipeline.json`) and collected; errors at `{where}.test_corpus`."""
+    path = f"{where}.test_corpus"
+    if record is None:
+        raise ConfigError(
+            f"{path}: needs the run's stages, recorded in pipeline.json of the task "
+            "folder, which is missing: fit the task through a run (nlp run)"
+        )
+    reader = read_corpus_spec(spec, path)
+    docs = processed_documents(reader, record.get("stages") or [])
+    return collect_examples(docs, label=label, field=field, drop_stop=drop_stop, where=path)
+
+
+def fit_name(workdir: Path) -> str:
+    """`NAME` or `NAME/folds/K`: the fit's folder below the run's `tasks/` folder."""
+    parts = workdir.parts
+    if "tasks" not in parts:
+        return workdir.name
+    last = len(parts) - 1 - parts[::-1].index("tasks")
+    return "/".join(parts[last + 1 :])

@@ -5,8 +5,9 @@ splits them (seeded, stratified holdout; cross-validation when `cv:` is set; or 
 external `test_corpus:`), fits its estimator (a `TextEstimator`) on the training part and
 writes into its folder `metrics.json`, `predictions.jsonl` (every document, in corpus
 order), `confusion_matrix.png`, `card.json` / `card.md` and, with `cv:`, `folds.json` and
-`folds/K/`. Data problems (a missing label key, a single class, nothing left to train
-on) are `ConfigError`s raised before anything is written; the outputs are written into
+`folds/K/`; `curves:` adds bias/variance curves (`sklearn_adapter`), `self_training:` a
+self-trained model (`self_training`). Data problems (a missing label key, a single class,
+nothing left to train on) are `ConfigError`s raised before anything is written; the outputs are written into
 a staging folder next to the task folder and moved in at the end.
 """
 
@@ -24,6 +25,8 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from components.ml.curve_plots import CURVE_FILES
+from components.ml.curves import curve_problems
 from components.ml.splits import (
     CrossValidation,
     Holdout,
@@ -46,8 +49,8 @@ from .estimator import FitContext, TextEstimator
 from .task_data import (
     Examples,
     collect_examples,
-    processed_documents,
-    read_corpus_spec,
+    fit_name,
+    read_test_corpus,
     require_two_classes,
     run_folder,
     test_corpus_problems,
@@ -84,9 +87,12 @@ OUTPUTS = (
     "card.md",
     "folds.json",
     "folds",
+    *CURVE_FILES,
 )
 #: the parameters every classification task takes, besides its estimator's own
-COMMON_PARAMETERS = ("label", "split", "cv", "test_corpus", "field", "drop_stop", "seed")
+COMMON_PARAMETERS = (
+    "label", "split", "cv", "test_corpus", "field", "drop_stop", "seed", "curves", "self_training",
+)  # fmt: skip
 
 
 class TextClassificationTask:
@@ -104,6 +110,8 @@ class TextClassificationTask:
     field: Field
     drop_stop: bool
     seed: int
+    curves: Any
+    self_training: Any
 
     @classmethod
     def estimator_class(cls) -> type[TextEstimator]:
@@ -120,8 +128,13 @@ class TextClassificationTask:
     def check_params(cls, params: Mapping[str, Any]) -> list[str]:
         """Cheap checks before data is read: split fractions in [0, 1) leaving training
         documents, at least 2 folds, a date field for time-ordered folds, a known reader
-        for `test_corpus`, and the estimator's own (`estimator_problems`)."""
+        for `test_corpus`, `curves` and `self_training` settings, and the estimator's own
+        (`estimator_problems`)."""
+        from .self_training import self_training_problems
+
         return [
+            *curve_problems(params.get("curves"), cls.estimator_parameter_names()),
+            *self_training_problems(params.get("self_training")),
             *split_problems(params.get("split")),
             *cv_problems(params.get("cv")),
             *test_corpus_problems(params.get("test_corpus")),
@@ -170,9 +183,21 @@ class TextClassificationTask:
             drop_stop=self.drop_stop,
             where=where,
             date_field=cv.date_field if cv is not None and time_cv else None,
+            keep_unlabelled=self.self_training is not None,
         )
         require_two_classes(data.labels, f"{where}.label", "the corpus")
-        external = self._test_examples(record, where) if self.test_corpus else None
+        external = (
+            read_test_corpus(
+                self.test_corpus,
+                record,
+                label=self.label,
+                field=self.field,
+                drop_stop=self.drop_stop,
+                where=where,
+            )
+            if self.test_corpus
+            else None
+        )
         try:
             holdout = holdout_split(
                 data.labels,
@@ -191,7 +216,9 @@ class TextClassificationTask:
         require_two_classes(train.labels, f"{where}.split", "the training part")
 
         t0 = time.perf_counter()
-        self.estimator_ = self._fit_estimator(train, data.subset(holdout.validation), folder)
+        self.estimator_, trained = self._fit_model(
+            train, data.subset(holdout.validation), folder, data.pool
+        )
         seconds = time.perf_counter() - t0
         self.classes_ = list(self.estimator_.classes_)
         proba = self.estimator_.predict_proba(data.tokens)
@@ -216,6 +243,16 @@ class TextClassificationTask:
             "history": list(getattr(self.estimator_, "history_", [])),
             "training_seconds": round(seconds, 4),
         }
+        if data.pool is not None:
+            from .self_training import self_training_metrics
+
+            metrics["self_training"] = self_training_metrics(self, trained, train, data, test)
+        if self.curves is not None:
+            from .sklearn_adapter import task_curves
+
+            metrics["curves"] = task_curves(
+                self, train, cv=cv, split_seed=split.seed, run_dir=run_folder(folder), where=where
+            )
         per_fold: list[dict[str, Any]] = []
         if cv is not None and folds is not None:
             metrics["cv"], per_fold = self._cross_validate(data, folds, folder, cv, split)
@@ -244,33 +281,29 @@ class TextClassificationTask:
         blob = json.dumps([part.ids, part.labels, self.get_params()], sort_keys=True)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
-    def _fit_estimator(self, train: Examples, validation: Examples, workdir: Path) -> Any:
+    def _fit_model(
+        self, train: Examples, validation: Examples, workdir: Path, pool: Examples | None
+    ) -> tuple[Any, Any]:
+        """The estimator fitted on `train` and, with `self_training:` (a `pool`), the
+        `SelfTrainingResult` (the self-trained estimator is the one returned)."""
         workdir.mkdir(parents=True, exist_ok=True)
         context = FitContext(
             workdir=workdir,
             run_dir=run_folder(workdir),
             key=self._fit_key(train),
             seed=self.seed,
-            log=EpochLogger(_fit_name(workdir)),
+            log=EpochLogger(fit_name(workdir)),
         )
         held_out = (validation.tokens, validation.labels) if len(validation) else None
-        return self.make_estimator().fit(
+        estimator = self.make_estimator().fit(
             train.tokens, train.labels, validation=held_out, context=context
         )
+        if pool is None:
+            return estimator, None
+        from .self_training import self_train
 
-    def _test_examples(self, record: dict[str, Any] | None, where: str) -> Examples:
-        """The `test_corpus` read, run through the run's stages, and collected."""
-        path = f"{where}.test_corpus"
-        if record is None:
-            raise ConfigError(
-                f"{path}: needs the run's stages, recorded in {PIPELINE_FILE} of the task "
-                "folder, which is missing: fit the task through a run (nlp run)"
-            )
-        reader = read_corpus_spec(self.test_corpus or {}, path)
-        docs = processed_documents(reader, record.get("stages") or [])
-        return collect_examples(
-            docs, label=self.label, field=self.field, drop_stop=self.drop_stop, where=path
-        )
+        result = self_train(self, estimator, train, validation, pool, context)
+        return result.estimator, result
 
     def _cross_validate(
         self,
@@ -306,7 +339,7 @@ class TextClassificationTask:
             train = fold_data.subset(parts.train)
             validation = fold_data.subset(parts.validation)
             require_two_classes(train.labels, where, f"fold {k}'s training part")
-            estimator = self._fit_estimator(train, validation, folder / "folds" / str(k))
+            estimator, _ = self._fit_model(train, validation, folder / "folds" / str(k), data.pool)
             fold_scores = scores(test.labels, estimator.predict_proba(test.tokens), self.classes_)
             sizes = {"train": len(train), "validation": len(validation), "test": len(test)}
             per_fold.append({"fold": k, **sizes, **fold_scores})
@@ -357,6 +390,14 @@ class TextClassificationTask:
             confusion_png(
                 test["confusion_matrix"], test["classes"], staging / "confusion_matrix.png"
             )
+        if data.pool is not None:
+            from .self_training import add_unlabelled_predictions
+
+            add_unlabelled_predictions(staging / "predictions.jsonl", data, self.estimator_)
+        if metrics.get("curves"):
+            from .sklearn_adapter import write_curves
+
+            write_curves(staging, metrics["curves"], self.model)
         self._write_report_section(staging, metrics)
         write_card(staging, self.card_)
 
@@ -380,6 +421,12 @@ class TextClassificationTask:
             blocks.append(metrics_block(title, values))
         if metrics["test"]:
             blocks.append(image_block("Confusion matrix (test)", "confusion_matrix.png"))
+        if metrics.get("self_training") or metrics.get("curves"):
+            from .self_training import self_training_blocks
+            from .sklearn_adapter import curve_blocks
+
+            blocks += self_training_blocks(metrics.get("self_training"))
+            blocks += curve_blocks(metrics.get("curves"))
         if blocks:
             write_section(staging, f"Classification: {self.label} ({self.model})", blocks, order=60)
 
@@ -436,12 +483,3 @@ class TextClassificationTask:
         task.card_ = read_json(folder / "card.json")
         task.pipeline_ = read_json(folder / PIPELINE_FILE)
         return task
-
-
-def _fit_name(workdir: Path) -> str:
-    """`NAME` or `NAME/folds/K`: the fit's folder below the run's `tasks/` folder."""
-    parts = workdir.parts
-    if "tasks" not in parts:
-        return workdir.name
-    last = len(parts) - 1 - parts[::-1].index("tasks")
-    return "/".join(parts[last + 1 :])

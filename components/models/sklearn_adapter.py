@@ -1,0 +1,190 @@
+"""Our `TextEstimator`s as scikit-learn estimators, and a task's bias/variance curves.
+
+`SklearnTextEstimator` wraps an estimator class and its parameters with `get_params` /
+`set_params`, so scikit-learn's `clone`, `learning_curve` and `validation_curve` work on
+any of our classifiers (the baselines and the torch networks alike) over token lists.
+`task_curves` runs the curves a task's `curves:` asks for on its training part and
+`write_curves` writes `curves.json` and the two plots.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from components.ml.curve_plots import CURVE_FILES
+
+from .estimator import FitContext, Tokens
+from .task_data import Examples
+
+__all__ = [
+    "CURVE_FILES",
+    "SklearnTextEstimator",
+    "curve_blocks",
+    "task_curves",
+    "write_curves",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class SklearnTextEstimator(ClassifierMixin, BaseEstimator):
+    """A `TextEstimator` class and its parameters as a scikit-learn classifier over token
+    lists (`X`: a list of token lists, `y`: class names).
+
+    `estimator_class`: the class; `run_dir`: the run folder (for models using the run's
+    word vectors); `fit_seed`: the fit context's seed; any other keyword is a parameter of
+    the estimator, read and changed by `get_params` / `set_params`. Each fit trains in a
+    temporary folder (torch checkpoints and plots), removed afterwards.
+    """
+
+    def __init__(
+        self, estimator_class: type, *, run_dir: Path | None = None, fit_seed: int = 1, **params
+    ):
+        self.estimator_class = estimator_class
+        self.run_dir = run_dir
+        self.fit_seed = fit_seed
+        self.params = params
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The wrapper's own settings and the estimator's parameters, flat."""
+        own = {"estimator_class": self.estimator_class, "run_dir": self.run_dir}
+        return {**own, "fit_seed": self.fit_seed, **self.params}
+
+    def set_params(self, **params: Any) -> Self:
+        """Change parameters; a name the estimator does not take is a `ValueError`."""
+        from pipeline.registry import parameters
+
+        known = set(parameters(self.estimator_class))
+        for name, value in params.items():
+            if name in ("estimator_class", "run_dir", "fit_seed"):
+                setattr(self, name, value)
+            elif name in known:
+                self.params[name] = value
+            else:
+                raise ValueError(
+                    f"{name!r} is not a parameter of {self.estimator_class.__name__} "
+                    f"(its parameters: {', '.join(sorted(known))})"
+                )
+        return self
+
+    def __repr__(self, N_CHAR_MAX: int = 700) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({self.estimator_class.__name__}, {shown})"[:N_CHAR_MAX]
+
+    def fit(self, X: Sequence[Tokens], y: Sequence[Any]) -> Self:
+        """Train a fresh estimator on `X` and `y` (in a temporary working folder)."""
+        labels = [str(v) for v in y]
+        key = hashlib.sha256(json.dumps([labels, repr(self)]).encode("utf-8")).hexdigest()
+        with tempfile.TemporaryDirectory(prefix="curve-fit-") as workdir:
+            context = FitContext(
+                workdir=Path(workdir), run_dir=self.run_dir, key=key, seed=self.fit_seed
+            )
+            self.estimator_ = self.estimator_class(**self.params).fit(
+                list(X), labels, context=context
+            )
+        self.classes_ = np.asarray(self.estimator_.classes_)
+        return self
+
+    def predict_proba(self, X: Sequence[Tokens]) -> np.ndarray:
+        """Class probabilities, columns in `classes_` order."""
+        return self.estimator_.predict_proba(list(X))
+
+    def predict(self, X: Sequence[Tokens]) -> np.ndarray:
+        """The most probable class of each token list."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def task_curves(
+    task: Any, train: Examples, *, cv: Any, split_seed: int, run_dir: Path | None, where: str
+) -> dict[str, Any]:
+    """The curves a task's `curves:` asks for, on its training part `train`: folds of the
+    task's `cv:` (`curves.folds` of them when given), else stratified `curves.folds` (3),
+    seeded with the split's seed. Returns `{"folds", "documents", "learning", "validation"}`
+    (each curve present when asked for; see `components.ml.curves`)."""
+    from components.ml.curves import CurveSettings, learning_curves, validation_curves
+    from components.ml.splits import (
+        CrossValidation,
+        SplitError,
+        cross_validation_folds,
+        parse_dates,
+    )
+    from pipeline.config import ConfigError
+
+    params = task.get_params()
+    settings = CurveSettings.model_validate(params["curves"])
+    base = cv if cv is not None else CrossValidation(folds=3, seed=split_seed)
+    folds_settings = base.model_copy(update={"folds": settings.folds or base.folds})
+    try:
+        dates = None
+        if folds_settings.resolved_method() == "time":
+            dates = parse_dates(train.dates, train.ids, folds_settings.date_field or "")
+        folds = cross_validation_folds(train.labels, folds_settings, dates=dates)
+    except SplitError as exc:
+        raise ConfigError(f"{where}.curves: the training part cannot be folded: {exc}") from None
+    own = {name: params[name] for name in task.estimator_parameter_names()}
+    estimator = SklearnTextEstimator(
+        task.estimator_class(), run_dir=run_dir, fit_seed=task.seed, **own
+    )
+    thresholds = {"min_train_score": settings.min_train_score, "max_gap": settings.max_gap}
+    tokens, labels = train.tokens, train.labels
+    result: dict[str, Any] = {"folds": len(folds), "documents": len(labels)}
+    sizes = settings.learning_sizes()
+    if sizes is not None:
+        result["learning"] = learning_curves(
+            estimator, tokens, labels, sizes=sizes, cv=folds, scoring=settings.scoring,
+            seed=split_seed, **thresholds,
+        )  # fmt: skip
+        logger.info("learning curve: %s", result["learning"]["verdict"]["kind"])
+    if settings.validation is not None:
+        result["validation"] = validation_curves(
+            estimator, tokens, labels, param=settings.validation.param,
+            values=settings.validation.values, cv=folds, scoring=settings.scoring, **thresholds,
+        )  # fmt: skip
+        logger.info("validation curve: best %s", result["validation"]["best"])
+    return result
+
+
+def write_curves(folder: Path, curves: dict[str, Any], model: str) -> None:
+    """`curves.json` and `learning_curve_by_size.png` / `validation_curve.png` in `folder`."""
+    from components.ml.curve_plots import learning_curve_png, validation_curve_png
+
+    (folder / "curves.json").write_text(json.dumps(curves, indent=2, default=str), "utf-8")
+    if "learning" in curves:
+        learning_curve_png(curves["learning"], folder / CURVE_FILES[1], model=model)
+    if "validation" in curves:
+        validation_curve_png(curves["validation"], folder / CURVE_FILES[2], model=model)
+
+
+def curve_blocks(curves: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The report blocks of the curves: each verdict in words and its plot."""
+    from pipeline.report_sections import image_block, text_block
+
+    blocks: list[dict[str, Any]] = []
+    for key, title, image in (
+        ("learning", "Learning curve", CURVE_FILES[1]),
+        ("validation", "Validation curve", CURVE_FILES[2]),
+    ):
+        if not curves or key not in curves or curves[key]["verdict"] is None:
+            continue
+        verdict = curves[key]["verdict"]
+        at = (
+            f" (best {curves[key]['param']} = {curves[key]['best']['value']})"
+            if key == "validation"
+            else ""
+        )
+        blocks.append(
+            text_block(
+                f"{title}{at}: {verdict['kind']}. {verdict['reason']}. Next: {verdict['next_step']}."
+            )
+        )
+        blocks.append(image_block(f"{title}: {verdict['kind']}", image))
+    return blocks
