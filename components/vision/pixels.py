@@ -113,13 +113,13 @@ def collect_images(
         if columns is None:
             skipped["no meta['row'] (read the corpus with the table reader)"] += 1
             continue
-        value = doc.meta.get(label)
-        if value is None or value == "":
-            skipped[f"no meta[{label!r}]"] += 1
-            continue
         image, reason = document_image(doc, columns, pixels)
         if image is None:
             skipped[reason] += 1
+            continue
+        value = doc.meta.get(label)
+        if value is None or value == "":
+            skipped[f"no meta[{label!r}]"] += 1
             continue
         ids.append(doc.id)
         images.append(image)

@@ -50,15 +50,16 @@ def copy_conv_blocks(network: Any, source: Path, *, freeze: bool, where: str) ->
     ours = network.features.state_dict()
     problems = []
     for name, tensor in ours.items():
+        shown = "blocks[{}] {}".format(*name.split(".", 1))  # "0.conv.weight"
         if name not in theirs:
-            problems.append(f"{name}: missing in the source (it has {len(theirs)} conv tensors)")
+            problems.append(f"{shown}: missing in the source (it has {len(theirs)} conv tensors)")
         elif tuple(theirs[name].shape) != tuple(tensor.shape):
             problems.append(
-                f"{name}: source {list(theirs[name].shape)} vs here {list(tensor.shape)}"
+                f"{shown}: source {list(theirs[name].shape)} vs here {list(tensor.shape)}"
             )
     extra = sorted(set(theirs) - set(ours))
     if extra:
-        problems.append(f"the source has more conv blocks ({', '.join(extra[:2])}, ...)")
+        problems.append(f"the source has more conv blocks ({len(extra)} more tensors)")
     if problems:
         raise ConfigError(
             f"{where}.transfer.from: the conv blocks of {source} do not fit this task's "
