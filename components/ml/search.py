@@ -24,7 +24,6 @@ import copy
 import hashlib
 import logging
 import shutil
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -36,20 +35,23 @@ from pipeline.config import ConfigError, dump_config
 from pipeline.files import atomic_write
 from pipeline.hints import did_you_mean
 from pipeline.interfaces import Executor
-from pipeline.learners import RunCorpus
 from pipeline.registry import register
-from pipeline.tasks import PIPELINE_FILE, LanguageFilter, pipeline_record
 
 from .search_outputs import best_blocks, record_search, write_trials_csv
 from .search_space import (
     CV_SCORES,
-    MetricMissing,
     apply_values,
     decode_values,
     distributions,
     grid_space,
-    numeric_paths,
-    read_score,
+)
+from .search_trials import (
+    finished_trials,
+    in_trial_order,
+    replace_interrupted,
+    run_trial,
+    scored_values,
+    to_fit,
 )
 
 __all__ = ["OptunaSearch", "run_trial"]
@@ -57,7 +59,6 @@ __all__ = ["OptunaSearch", "run_trial"]
 logger = logging.getLogger(__name__)
 
 TRIAL_CV_FOLDS = 3  # cross-validation of the trials of a task without `cv:`
-KEEP_IN_TRIAL = ("metrics.json", PIPELINE_FILE)  # what a scored trial's folder keeps
 #: called after each trial is told: `(study, frozen trial)`; raising stops the search
 TrialCallback = Callable[[Any, Any], None]
 
@@ -157,7 +158,7 @@ class OptunaSearch:
             logger.info("search %s: trials cross-validated with %d folds", name, TRIAL_CV_FOLDS)
         folder = Path(run_dir) / "tasks" / name / "search"
         study = self._study(folder, name, component, base, inputs)
-        _replace_interrupted(study)
+        replace_interrupted(study)
         workers = self.workers or _run_workers(config) or max(1, executor.workers)
         fixed = distributions(space)
         context = {
@@ -172,8 +173,9 @@ class OptunaSearch:
             "metric": self.metric,
             "cross_validated": cross_validated,
         }
-        while (left := self.trials - _finished(study)) > 0:
+        while (left := self.trials - finished_trials(study)) > 0:
             batch = [study.ask(fixed) for _ in range(min(workers, left))]
+            scored = scored_values(study)
             payloads = [
                 {
                     **context,
@@ -181,9 +183,10 @@ class OptunaSearch:
                     "folder": str(folder / "trials" / str(trial.number)),
                     "params": apply_values(base, decode_values(space, trial.params)),
                 }
-                for trial in batch
+                for trial in to_fit(batch, scored)
             ]
-            self._run_batch(study, batch, executor.map(run_trial, payloads), callbacks, where)
+            results = in_trial_order(batch, scored, executor.map(run_trial, payloads))
+            self._run_batch(study, batch, results, callbacks, where)
         complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
         if not complete:
             errors = [t.user_attrs.get("error") for t in study.trials if t.user_attrs.get("error")]
@@ -266,6 +269,8 @@ class OptunaSearch:
         try:
             for trial, result in zip(batch, results, strict=True):
                 trial.set_user_attr("seconds", result["seconds"])
+                if "repeat_of" in result:
+                    trial.set_user_attr("repeat_of", result["repeat_of"])
                 if result["kind"] == "ok":
                     trial.set_user_attr("std", result["std"])
                     frozen = study.tell(trial, result["mean"])
@@ -345,10 +350,12 @@ class OptunaSearch:
             "best_trial": self.best_trial_,
             "trials": states.count("complete"),
             "failed": sum(1 for t in self.trials_ if t.state.name == "FAIL"),
+            "repeats": sum(1 for t in self.trials_ if "repeat_of" in t.user_attrs),
             "method": self.method,
             "metric": self.metric,
             "direction": self.direction,
-            "trial_cv": f"{TRIAL_CV_FOLDS} folds added for the trials" if self.cv_added_ else None,
+            # the task has no `cv:`: its trials were scored by this many folds
+            "trial_cv_folds": TRIAL_CV_FOLDS if self.cv_added_ else None,
             "space": self.space,
         }
 
@@ -356,47 +363,6 @@ class OptunaSearch:
         """Add the search's outcome to the fitted task's `metrics.json` (`search`) and its
         report section (best values, best trials, the plot)."""
         record_search(Path(folder), self.summary(), best_blocks(self, Path(folder)))
-
-
-def run_trial(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """Fit one trial's task on the run's documents into its folder and read its score.
-
-    Module-level, on plain data (`Executor.map`): the task is rebuilt from its component
-    name and parameters. Returns `{"kind": "ok", "mean", "std", "seconds"}`, or a kind
-    `failed` (the fit raised), `config` (the task refused its data: stops the search) or
-    `metric` (the metric is not in metrics.json: stops the search) with the reason.
-    """
-    t0 = time.perf_counter()
-    folder = Path(payload["folder"])
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    name, component, params = payload["name"], payload["component"], payload["params"]
-    atomic_write(
-        folder / PIPELINE_FILE, pipeline_record(name, component, params, payload["pipeline"])
-    )
-    corpus: Iterable[Any] = RunCorpus(payload["run_dir"])
-    if payload["languages"]:
-        corpus = LanguageFilter(corpus, payload["languages"])
-    trial = f"(search trial {payload['number']})"
-    try:
-        registry.lookup("task", component)(**params).fit(corpus, folder)
-    except ConfigError as exc:
-        message = str(exc).replace(f"tasks.{folder.name}", f"tasks.{name}")
-        return {"kind": "config", "error": f"{message} {trial}", "seconds": _since(t0)}
-    except Exception as exc:  # noqa: BLE001 - a trial's failure is recorded, not fatal
-        return {"kind": "failed", "error": f"{type(exc).__name__}: {exc}", "seconds": _since(t0)}
-    metrics = orjson.loads((folder / "metrics.json").read_bytes())
-    try:
-        mean, std = read_score(metrics, payload["metric"], payload["cross_validated"])
-    except MetricMissing as exc:
-        available = numeric_paths(metrics)
-        return {"kind": "metric", "path": str(exc), "available": available, "seconds": 0.0}
-    except ValueError as exc:
-        return {"kind": "failed", "error": str(exc), "seconds": _since(t0)}
-    for path in folder.iterdir():  # the best values are refitted: the trial's model is not kept
-        if path.name not in KEEP_IN_TRIAL:
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
-    return {"kind": "ok", "mean": mean, "std": std, "seconds": _since(t0)}
 
 
 def best_config(config: Mapping[str, Any], name: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -415,31 +381,6 @@ def _cross_validated(task: type, metric: str) -> bool:
     """Whether trials are scored by the task's cross-validation: it takes `cv:` and the
     metric is a score's name, not a dotted path into metrics.json."""
     return "cv" in registry.parameters(task) and "." not in metric
-
-
-def _finished(study: Any) -> int:
-    """Trials that count towards `trials`: complete or failed, not interrupted."""
-    return sum(
-        1
-        for t in study.get_trials(deepcopy=False)
-        if t.state.name in ("COMPLETE", "FAIL") and not t.user_attrs.get("interrupted")
-    )
-
-
-def _replace_interrupted(study: Any) -> None:
-    """Trials left running by an interrupted session: marked failed (`interrupted`) and
-    queued again with the same values, so the next trials finish the same search."""
-    from optuna.trial import TrialState
-
-    storage = study._storage
-    study_id = storage.get_study_id_from_name(study.study_name)
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
-        storage.set_trial_user_attr(trial_id, "interrupted", True)
-        storage.set_trial_state_values(trial_id, TrialState.FAIL)
-        if trial.params:
-            study.enqueue_trial(dict(trial.params))
-        logger.info("search: trial %d was interrupted; it runs again", trial.number)
 
 
 def _run_workers(config: Mapping[str, Any] | None) -> int | None:
@@ -462,7 +403,3 @@ def _score_text(frozen: Any) -> str:
         return "failed"
     std = frozen.user_attrs.get("std")
     return f"{frozen.value:.4f}" + (f" ± {std:.4f}" if std is not None else "")
-
-
-def _since(t0: float) -> float:
-    return round(time.perf_counter() - t0, 3)

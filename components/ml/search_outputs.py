@@ -33,7 +33,8 @@ def write_trials_csv(
     path: Path, trials: Sequence[Any], space: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     """One row per optuna trial (number, each parameter as written in the config, mean
-    and std of the score, seconds, state: complete | failed | interrupted, error), written
+    and std of the score, seconds, state: complete | failed | interrupted, the earlier
+    trial whose score a repeat of its values reused, error), written
     to `path` as CSV; returns the rows (numbers and values unformatted)."""
     rows = []
     for trial in trials:
@@ -47,10 +48,11 @@ def write_trials_csv(
                 "std": trial.user_attrs.get("std") if state == "complete" else None,
                 "seconds": trial.user_attrs.get("seconds"),
                 "state": state,
+                "repeat_of": trial.user_attrs.get("repeat_of"),
                 "error": trial.user_attrs.get("error") or "",
             }
         )
-    columns = ["number", *space, "mean", "std", "seconds", "state", "error"]
+    columns = ["number", *space, "mean", "std", "seconds", "state", "repeat_of", "error"]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
@@ -68,11 +70,18 @@ def best_blocks(search: Any, folder: Path) -> list[dict[str, Any]]:
     reverse = search.direction == "maximize"
     ranked = sorted(complete, key=lambda t: t.value, reverse=reverse)[:BEST_ROWS]
     space = search.space or {}
-    cv = f"; trials cross-validated with {summary['trial_cv']}" if summary["trial_cv"] else ""
+    folds = summary["trial_cv_folds"]
+    cv = (
+        f"; each trial scored by {folds}-fold cross-validation (the task has no cv: of its own)"
+        if folds
+        else ""
+    )
+    repeats = summary["repeats"]
+    again = f", {repeats} of them values already tried (score reused)" if repeats else ""
     std = f" ± {search.best_std_:.4f}" if search.best_std_ is not None else ""
     text = (
         f"Tuned by a {search.method} search ({summary['trials']} trials, "
-        f"{summary['failed']} failed; seed {search.seed}) over {', '.join(space)}, "
+        f"{summary['failed']} failed{again}; seed {search.seed}) over {', '.join(space)}, "
         f"{search.direction} {search.metric}{cv}. Best: trial {search.best_trial_}, "
         f"{search.metric} {search.best_score_:.4f}{std}. This model is refitted with those "
         "values; search/trials.csv lists every trial and search/best.yaml runs as is."

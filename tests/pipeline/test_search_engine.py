@@ -55,7 +55,7 @@ def test_a_search_picks_the_better_setting_and_its_best_yaml_runs(shared_data, t
     metrics = orjson.loads((folder / "metrics.json").read_bytes())
     assert metrics["search"]["best_params"] == {"C": 10.0}
     assert metrics["search"]["best_score"] == strong and metrics["search"]["trials"] == 2
-    assert metrics["search"]["trial_cv"]  # the task has no cv: its trials got 3 folds
+    assert metrics["search"]["trial_cv_folds"] == 3  # the task has no cv: of its own
     refit = orjson.loads((folder / "pipeline.json").read_bytes())["params"]
     assert refit["C"] == 10.0 and refit["cv"] is None  # the task itself is fitted as asked
     section = orjson.loads((folder / "report.json").read_bytes())

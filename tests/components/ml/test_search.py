@@ -237,3 +237,19 @@ def test_search_settings_are_resolved_with_their_defaults():
     }
     assert tasks["loss"]["search"]["direction"] == "minimize"
     assert tasks["loss"]["search"]["method"] == "tpe" and tasks["loss"]["search"]["trials"] == 20
+
+
+def test_values_drawn_again_reuse_their_score_without_a_refit(ag_run):
+    search = {"method": "random", "trials": 5, "space": {"C": {"choice": [0.1, 1.0]}}}
+    tuner, _ = _search(ag_run, "repeats", search)
+    rows = _trials(ag_run[0], "repeats")
+    fitted = [r for r in rows if not r["repeat_of"]]
+    assert len(rows) == 5 and sorted(r["C"] for r in fitted) == ["0.1", "1.0"]
+    first = {r["C"]: r for r in fitted}
+    for row in rows:
+        if row["repeat_of"]:
+            assert row["repeat_of"] == first[row["C"]]["number"]
+            assert row["mean"] == first[row["C"]]["mean"]
+    trials = ag_run[0] / "tasks" / "repeats" / "search" / "trials"
+    assert sorted(p.name for p in trials.iterdir()) == sorted(r["number"] for r in fitted)
+    assert tuner.summary()["repeats"] == 3
