@@ -28,7 +28,7 @@ def search_png(
 
     done = [(n, m, s) for n, m, s in zip(numbers, means, stds, strict=True) if m is not None]
     failed = [n for n, m in zip(numbers, means, strict=True) if m is None]
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = plt.subplots(figsize=(7.5, 4.6))
     try:
         if done:
             xs = [n for n, _, _ in done]
@@ -58,7 +58,10 @@ def search_png(
         ax.grid(alpha=0.3)
         if numbers and len(numbers) <= 30:
             ax.set_xticks(list(numbers))
-        ax.legend(loc="lower right" if maximize else "upper right", fontsize=9)
+        # below the axes: inside, it hides trials
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=9, frameon=False
+        )
         fig.tight_layout()
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=110)
