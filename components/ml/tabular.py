@@ -41,6 +41,7 @@ __all__ = [
     "build_features",
     "features_problems",
     "features_summary",
+    "frame_types",
     "resolved_spec",
     "rows_frame",
 ]
@@ -125,6 +126,25 @@ def rows_frame(
         name: _typed_column([r.get(name) for r in rows], (types or {}).get(name)) for name in names
     }
     return ids, pd.DataFrame(data, index=pd.RangeIndex(len(rows)), columns=names)
+
+
+def frame_types(frame: pd.DataFrame) -> dict[str, str]:
+    """Each column's type (number, bool, date, category) by its dtype: the `types` that make
+    `rows_frame` rebuild the same dtypes from other rows (a model's rows at predict time)."""
+    import pandas as pd
+
+    kinds = {}
+    for name in frame.columns:
+        dtype = frame[name].dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            kinds[str(name)] = "bool"
+        elif pd.api.types.is_numeric_dtype(dtype):
+            kinds[str(name)] = "number"
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            kinds[str(name)] = "date"
+        else:
+            kinds[str(name)] = "category"
+    return kinds
 
 
 def _typed_column(values: list[Any], kind: str | None) -> Any:

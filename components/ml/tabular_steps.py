@@ -1,5 +1,6 @@
 """Feature steps scikit-learn does not have: per-column outlier treatment, date parts, and
-the column selector that resolves `auto` column lists from a frame's dtypes.
+the column selector that resolves `auto` column lists from a frame's dtypes; and the
+classifiers and imbalanced-learn samplers the tabular task chains after the features.
 
 Each is a plain scikit-learn transformer (`fit`/`transform`/`get_feature_names_out`,
 parameters stored as given, learned state ending in `_`), so it sits in a `Pipeline`
@@ -16,7 +17,14 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["DATE_PARTS", "ColumnsOfKind", "DateParts", "OutlierTreatment"]
+__all__ = [
+    "DATE_PARTS",
+    "ColumnsOfKind",
+    "DateParts",
+    "OutlierTreatment",
+    "make_classifier",
+    "make_sampler",
+]
 
 DATE_PARTS: tuple[str, ...] = (
     "year",
@@ -215,3 +223,63 @@ def _input_names(estimator: BaseEstimator, input_features: Any) -> list[str]:
     from sklearn.utils.validation import _check_feature_names_in
 
     return [str(n) for n in _check_feature_names_in(estimator, input_features)]
+
+
+def make_classifier(
+    estimator: str,
+    *,
+    balanced: bool,
+    seed: int,
+    C: float = 1.0,
+    n_estimators: int = 200,
+    max_depth: int | None = None,
+    learning_rate: float = 0.1,
+) -> Any:
+    """An unfitted scikit-learn classifier: logreg | random-forest | gradient-boosting
+    (`HistGradientBoostingClassifier`, which takes class weights), `balanced` class weights."""
+    weight = "balanced" if balanced else None
+    if estimator == "logreg":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(C=C, class_weight=weight, max_iter=2000, random_state=seed)
+    if estimator == "random-forest":
+        from sklearn.ensemble import RandomForestClassifier
+
+        return RandomForestClassifier(
+            n_estimators=n_estimators,
+            max_depth=max_depth,
+            class_weight=weight,
+            random_state=seed,
+            n_jobs=1,
+        )
+    if estimator == "gradient-boosting":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(
+            max_iter=n_estimators,
+            max_depth=max_depth,
+            learning_rate=learning_rate,
+            class_weight=weight,
+            random_state=seed,
+        )
+    raise ValueError(
+        f"estimator must be logreg, random-forest or gradient-boosting, not {estimator!r}"
+    )
+
+
+def make_sampler(imbalance: str, seed: int) -> Any:
+    """imbalanced-learn's sampler for `imbalance` (oversample, undersample, smote), seeded;
+    None for none and class_weight (no resampling)."""
+    if imbalance == "oversample":
+        from imblearn.over_sampling import RandomOverSampler
+
+        return RandomOverSampler(random_state=seed)
+    if imbalance == "undersample":
+        from imblearn.under_sampling import RandomUnderSampler
+
+        return RandomUnderSampler(random_state=seed)
+    if imbalance == "smote":
+        from imblearn.over_sampling import SMOTE
+
+        return SMOTE(random_state=seed)
+    return None
