@@ -7,7 +7,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CURVE_FILES", "learning_curve_png", "validation_curve_png"]
+__all__ = [
+    "CURVE_FILES",
+    "curve_blocks",
+    "learning_curve_png",
+    "validation_curve_png",
+    "write_curves",
+]
 
 #: the files of a task's curves: the data, the learning curve (by training-set size: the
 #: torch models' own `learning_curve.png` is their loss by epoch) and the validation curve
@@ -100,3 +106,43 @@ def _draw(
     finally:
         plt.close(fig)
     return Path(path)
+
+
+def write_curves(folder: Path, curves: Mapping[str, Any] | None, model: str) -> None:
+    """`curves.json` and `learning_curve_by_size.png` / `validation_curve.png` in `folder`
+    (`curves`: a task's `metrics.json["curves"]`)."""
+    import json
+
+    if not curves:
+        return
+    (folder / "curves.json").write_text(json.dumps(curves, indent=2, default=str), "utf-8")
+    if "learning" in curves:
+        learning_curve_png(curves["learning"], folder / CURVE_FILES[1], model=model)
+    if "validation" in curves:
+        validation_curve_png(curves["validation"], folder / CURVE_FILES[2], model=model)
+
+
+def curve_blocks(curves: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The report blocks of a task's curves (None: none): each verdict in words, its plot."""
+    from pipeline.report_sections import image_block, text_block
+
+    blocks: list[dict[str, Any]] = []
+    for key, title, image in (
+        ("learning", "Learning curve", CURVE_FILES[1]),
+        ("validation", "Validation curve", CURVE_FILES[2]),
+    ):
+        if not curves or key not in curves or curves[key]["verdict"] is None:
+            continue
+        verdict = curves[key]["verdict"]
+        at = (
+            f" (best {curves[key]['param']} = {curves[key]['best']['value']})"
+            if key == "validation"
+            else ""
+        )
+        blocks.append(
+            text_block(
+                f"{title}{at}: {verdict['kind']}. {verdict['reason']}. Next: {verdict['next_step']}."
+            )
+        )
+        blocks.append(image_block(f"{title}: {verdict['kind']}", image))
+    return blocks

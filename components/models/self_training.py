@@ -298,7 +298,9 @@ def add_unlabelled_predictions(path: Path, data: Examples, estimator: Any) -> No
     corpus order (by `positions`)."""
     from .task_outputs import prediction
 
-    pool = data.pool or Examples()
+    pool = data.pool
+    if pool is None:
+        return
     proba = estimator.predict_proba(pool.tokens)
     classes = list(estimator.classes_)
 

@@ -3,8 +3,8 @@
 `SklearnTextEstimator` wraps an estimator class and its parameters with `get_params` /
 `set_params`, so scikit-learn's `clone`, `learning_curve` and `validation_curve` work on
 any of our classifiers (the baselines and the torch networks alike) over token lists.
-`task_curves` runs the curves a task's `curves:` asks for on its training part and
-`write_curves` writes `curves.json` and the two plots.
+`task_curves` runs the curves a task's `curves:` asks for on its training part
+(`components.ml.curve_plots.write_curves` writes them).
 """
 
 from __future__ import annotations
@@ -20,17 +20,12 @@ from typing import Any, Self
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from components.ml.curve_plots import CURVE_FILES
-
 from .estimator import FitContext, Tokens
-from .task_data import Examples
+from .task_data import Examples, run_folder
 
 __all__ = [
-    "CURVE_FILES",
     "SklearnTextEstimator",
-    "curve_blocks",
     "task_curves",
-    "write_curves",
 ]
 
 logger = logging.getLogger(__name__)
@@ -104,11 +99,11 @@ class SklearnTextEstimator(ClassifierMixin, BaseEstimator):
 
 
 def task_curves(
-    task: Any, train: Examples, *, cv: Any, split_seed: int, run_dir: Path | None, where: str
+    task: Any, train: Examples, cv: Any, split_seed: int, folder: Path
 ) -> dict[str, Any]:
     """The curves a task's `curves:` asks for, on its training part `train`: folds of the
     task's `cv:` (`curves.folds` of them when given), else stratified `curves.folds` (3),
-    seeded with the split's seed. Returns `{"folds", "documents", "learning", "validation"}`
+    seeded with the split's seed; `folder`: the task folder (errors name its key). Returns `{"folds", "documents", "learning", "validation"}`
     (each curve present when asked for; see `components.ml.curves`)."""
     from components.ml.curves import CurveSettings, learning_curves, validation_curves
     from components.ml.splits import (
@@ -119,6 +114,7 @@ def task_curves(
     )
     from pipeline.config import ConfigError
 
+    where, run_dir = f"tasks.{folder.name}", run_folder(folder)
     params = task.get_params()
     settings = CurveSettings.model_validate(params["curves"])
     base = cv if cv is not None else CrossValidation(folds=3, seed=split_seed)
@@ -151,40 +147,3 @@ def task_curves(
         )  # fmt: skip
         logger.info("validation curve: best %s", result["validation"]["best"])
     return result
-
-
-def write_curves(folder: Path, curves: dict[str, Any], model: str) -> None:
-    """`curves.json` and `learning_curve_by_size.png` / `validation_curve.png` in `folder`."""
-    from components.ml.curve_plots import learning_curve_png, validation_curve_png
-
-    (folder / "curves.json").write_text(json.dumps(curves, indent=2, default=str), "utf-8")
-    if "learning" in curves:
-        learning_curve_png(curves["learning"], folder / CURVE_FILES[1], model=model)
-    if "validation" in curves:
-        validation_curve_png(curves["validation"], folder / CURVE_FILES[2], model=model)
-
-
-def curve_blocks(curves: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The report blocks of the curves: each verdict in words and its plot."""
-    from pipeline.report_sections import image_block, text_block
-
-    blocks: list[dict[str, Any]] = []
-    for key, title, image in (
-        ("learning", "Learning curve", CURVE_FILES[1]),
-        ("validation", "Validation curve", CURVE_FILES[2]),
-    ):
-        if not curves or key not in curves or curves[key]["verdict"] is None:
-            continue
-        verdict = curves[key]["verdict"]
-        at = (
-            f" (best {curves[key]['param']} = {curves[key]['best']['value']})"
-            if key == "validation"
-            else ""
-        )
-        blocks.append(
-            text_block(
-                f"{title}{at}: {verdict['kind']}. {verdict['reason']}. Next: {verdict['next_step']}."
-            )
-        )
-        blocks.append(image_block(f"{title}: {verdict['kind']}", image))
-    return blocks

@@ -199,26 +199,21 @@ def run_folder(workdir: Path) -> Path | None:
     return None
 
 
-def read_test_corpus(
-    spec: Mapping[str, Any],
-    record: Mapping[str, Any] | None,
-    *,
-    label: str,
-    field: Field,
-    drop_stop: bool,
-    where: str,
-) -> Examples:
-    """A task's `test_corpus:` (`spec`) read, run through the run's stages (`record`: the
-    task folder's `pipeline.json`) and collected; errors at `{where}.test_corpus`."""
+def read_test_corpus(task: Any, record: Mapping[str, Any] | None, where: str) -> Examples:
+    """A task's `test_corpus:` read, run through the run's stages (`record`: the task
+    folder's `pipeline.json`) and collected with the task's `label`, `field` and
+    `drop_stop`; errors at `{where}.test_corpus`."""
     path = f"{where}.test_corpus"
     if record is None:
         raise ConfigError(
             f"{path}: needs the run's stages, recorded in pipeline.json of the task "
             "folder, which is missing: fit the task through a run (nlp run)"
         )
-    reader = read_corpus_spec(spec, path)
+    reader = read_corpus_spec(task.test_corpus or {}, path)
     docs = processed_documents(reader, record.get("stages") or [])
-    return collect_examples(docs, label=label, field=field, drop_stop=drop_stop, where=path)
+    return collect_examples(
+        docs, label=task.label, field=task.field, drop_stop=task.drop_stop, where=path
+    )
 
 
 def fit_name(workdir: Path) -> str:

@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from components.ml.curve_plots import CURVE_FILES
+from components.ml.curve_plots import CURVE_FILES, curve_blocks, write_curves
 from components.ml.curves import curve_problems
 from components.ml.splits import (
     CrossValidation,
@@ -46,6 +46,13 @@ from pipeline.report_sections import image_block, metrics_block, text_block, wri
 
 from .card import classification_card, write_card
 from .estimator import FitContext, TextEstimator
+from .self_training import (
+    add_unlabelled_predictions,
+    self_train,
+    self_training_blocks,
+    self_training_metrics,
+    self_training_problems,
+)
 from .task_data import (
     Examples,
     collect_examples,
@@ -130,8 +137,6 @@ class TextClassificationTask:
         documents, at least 2 folds, a date field for time-ordered folds, a known reader
         for `test_corpus`, `curves` and `self_training` settings, and the estimator's own
         (`estimator_problems`)."""
-        from .self_training import self_training_problems
-
         return [
             *curve_problems(params.get("curves"), cls.estimator_parameter_names()),
             *self_training_problems(params.get("self_training")),
@@ -186,18 +191,7 @@ class TextClassificationTask:
             keep_unlabelled=self.self_training is not None,
         )
         require_two_classes(data.labels, f"{where}.label", "the corpus")
-        external = (
-            read_test_corpus(
-                self.test_corpus,
-                record,
-                label=self.label,
-                field=self.field,
-                drop_stop=self.drop_stop,
-                where=where,
-            )
-            if self.test_corpus
-            else None
-        )
+        external = read_test_corpus(self, record, where) if self.test_corpus else None
         try:
             holdout = holdout_split(
                 data.labels,
@@ -244,15 +238,11 @@ class TextClassificationTask:
             "training_seconds": round(seconds, 4),
         }
         if data.pool is not None:
-            from .self_training import self_training_metrics
-
             metrics["self_training"] = self_training_metrics(self, trained, train, data, test)
         if self.curves is not None:
             from .sklearn_adapter import task_curves
 
-            metrics["curves"] = task_curves(
-                self, train, cv=cv, split_seed=split.seed, run_dir=run_folder(folder), where=where
-            )
+            metrics["curves"] = task_curves(self, train, cv, split.seed, folder)
         per_fold: list[dict[str, Any]] = []
         if cv is not None and folds is not None:
             metrics["cv"], per_fold = self._cross_validate(data, folds, folder, cv, split)
@@ -300,8 +290,6 @@ class TextClassificationTask:
         )
         if pool is None:
             return estimator, None
-        from .self_training import self_train
-
         result = self_train(self, estimator, train, validation, pool, context)
         return result.estimator, result
 
@@ -390,14 +378,8 @@ class TextClassificationTask:
             confusion_png(
                 test["confusion_matrix"], test["classes"], staging / "confusion_matrix.png"
             )
-        if data.pool is not None:
-            from .self_training import add_unlabelled_predictions
-
-            add_unlabelled_predictions(staging / "predictions.jsonl", data, self.estimator_)
-        if metrics.get("curves"):
-            from .sklearn_adapter import write_curves
-
-            write_curves(staging, metrics["curves"], self.model)
+        add_unlabelled_predictions(staging / "predictions.jsonl", data, self.estimator_)
+        write_curves(staging, metrics.get("curves"), self.model)
         self._write_report_section(staging, metrics)
         write_card(staging, self.card_)
 
@@ -421,12 +403,8 @@ class TextClassificationTask:
             blocks.append(metrics_block(title, values))
         if metrics["test"]:
             blocks.append(image_block("Confusion matrix (test)", "confusion_matrix.png"))
-        if metrics.get("self_training") or metrics.get("curves"):
-            from .self_training import self_training_blocks
-            from .sklearn_adapter import curve_blocks
-
-            blocks += self_training_blocks(metrics.get("self_training"))
-            blocks += curve_blocks(metrics.get("curves"))
+        blocks += self_training_blocks(metrics.get("self_training"))
+        blocks += curve_blocks(metrics.get("curves"))
         if blocks:
             write_section(staging, f"Classification: {self.label} ({self.model})", blocks, order=60)
 

@@ -128,3 +128,32 @@ def _defaults(cls) -> dict:
     from pipeline.config import component_model
 
     return component_model("task", cls.model).model_validate({}).model_dump(mode="json")
+
+
+@pytest.mark.slow  # a whole run: reader, stages, task, report (~10 s)
+def test_a_run_from_config_self_trains_cross_validates_and_draws_curves(
+    tmp_path, ag_rows, run_tasks
+):
+    from .conftest import AG_CORPUS, write_ag_csv
+
+    rows = [
+        {**row, "label": row["label"] if i < 150 else ""} for i, row in enumerate(ag_rows[:450])
+    ]
+    path = write_ag_csv(tmp_path / "partly_labelled.csv", rows)
+    task = {
+        "model": "naive-bayes",
+        "alpha": 0.1,
+        "split": {"test": 0.3, "validation": 0.0},
+        "cv": {"folds": 2},
+        "self_training": {"threshold": 0.8, "max_iter": 3},
+        "curves": {"learning": {"sizes": [0.5, 1.0]}, "folds": 2},
+    }
+    result = run_tasks(tmp_path / "run", {**AG_CORPUS, "path": str(path)}, {"topic": task})
+    folder = result.run_dir / "tasks" / "topic"
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["self_training"]["unlabelled"] == 300
+    assert metrics["self_training"]["labelled"] == 105 and metrics["split"]["sizes"]["test"] == 45
+    assert metrics["cv"]["folds"] == 2 and len(metrics["cv"]["per_fold"]) == 2
+    assert metrics["curves"]["learning"]["sizes"][-1] > metrics["curves"]["learning"]["sizes"][0]
+    assert (folder / "learning_curve_by_size.png").is_file()
+    assert Counter(p["split"] for p in _lines(folder / "predictions.jsonl"))["unlabelled"] == 300
