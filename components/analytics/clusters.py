@@ -39,6 +39,14 @@ __all__ = ["AgglomerativeClusters", "ClusterTask", "DbscanClusters", "KMeansClus
 Features = Literal["tfidf", "docvectors"] | dict[str, Any]
 Linkage = Literal["ward", "average", "complete", "single"]
 CENTROIDS_FILE = "centroids.npy"
+FEATURES_FILE = "features.skops"  # the fitted tabular feature steps (skops: no pickle)
+# beyond skops' own trusted set: the tabular feature steps' own classes
+TRUSTED_TYPES = [
+    "components.ml.tabular_steps.ColumnsOfKind",
+    "components.ml.tabular_steps.DateParts",
+    "components.ml.tabular_steps.OutlierTreatment",
+    "numpy.dtype",
+]
 
 
 class _Data:
@@ -81,17 +89,18 @@ class ClusterTask(AnalyticsTask):
 
     @classmethod
     def check_params(cls, params: Mapping[str, Any]) -> list[str]:
-        """Cheap checks: `features` as a mapping must be `{table: FEATURES_SPEC}`."""
+        """Cheap checks: `features` as a mapping must be `{table: FEATURES_SPEC}` (`auto`
+        or the tabular feature steps' mapping, checked by `features_problems`)."""
         features = params.get("features")
         if isinstance(features, Mapping):
-            if set(features) != {"table"} or not isinstance(features["table"], Mapping):
+            if set(features) != {"table"}:
                 return [
                     f"features: {features!r} is not understood: use tfidf, docvectors or "
-                    "{table: FEATURES_SPEC} (the tabular feature steps)"
+                    "{table: FEATURES_SPEC} (auto, or the tabular feature steps)"
                 ]
             from ..ml.tabular import features_problems
 
-            return [f"features.table.{p}" for p in features_problems(features["table"], "")]
+            return features_problems(features["table"], "features.table")
         return []
 
     # -- fitting --------------------------------------------------------------------------
@@ -228,12 +237,23 @@ class ClusterTask(AnalyticsTask):
                 continue
             data.rows.append(position)
             docs.append(doc)
+        if not docs:
+            raise ConfigError(
+                f"{where}.features: table features need documents read by the `table` reader "
+                "(their meta['row']), and none of this corpus has one"
+            )
+        from ..ml.tabular import features_summary
+
         _, frame = rows_frame(docs)
-        spec = dict(self.features["table"])  # type: ignore[index]
+        spec = self.features["table"]  # type: ignore[index]
         self.table_ = build_features(spec, where=f"{where}.features.table")
         matrix = self.table_.fit_transform(frame)
+        self.columns_ = {str(c): _column_type(frame[c]) for c in frame.columns}
+        used = features_summary(self.table_)["columns"]
+        # profiles describe the clusters by every column of the rows, the features first
+        self.used_ = [c for kind in ("numbers", "categories", "dates") for c in used.get(kind, [])]
         data.frame = frame
-        return matrix.tocsr() if hasattr(matrix, "tocsr") else np.asarray(matrix, dtype=np.float64)
+        return np.asarray(matrix, dtype=np.float64)
 
     # -- outputs --------------------------------------------------------------------------
 
@@ -280,10 +300,16 @@ class ClusterTask(AnalyticsTask):
             if c >= 0 and len(examples.setdefault(c, [])) < 3:
                 examples[c].append(data.titles[data.rows[row]])
         if data.frame is not None:
-            profiles = cl.feature_profiles(data.frame, labels)
+            profiles = cl.feature_profiles(data.frame, labels, top=None)
             for p in profiles:
-                p["name"] = cluster_name(p["features"][:2])
-                p["examples"] = examples.get(p["cluster"], [])
+                for entry in p["features"]:
+                    entry["used"] = entry["feature"] in self.used_
+                # the clustering features first, then the most distinctive other columns
+                p["features"] = sorted(p["features"], key=lambda f: not f["used"])[:12]
+                p["name"] = cluster_name([f for f in p["features"] if f["used"]][:2])
+                p["examples"] = [
+                    data.ids[data.rows[r]] for r in np.flatnonzero(labels == p["cluster"])[:3]
+                ]
             return profiles
         terms = (
             cl.top_terms(centers, self.terms_, self.top_terms) if self.features == "tfidf" else None
@@ -309,8 +335,8 @@ class ClusterTask(AnalyticsTask):
                 return None
             from ..ml.tabular import rows_frame
 
-            _, frame = rows_frame([doc])
-            return self.table_.transform(frame)
+            _, frame = rows_frame([doc], list(self.columns_), types=self.columns_)
+            return np.asarray(self.table_.transform(frame), dtype=np.float64)
         if self.features == "docvectors":
             vector = self.docvectors_.transform([doc])
             return vector if np.linalg.norm(vector) > 0 else None
@@ -335,7 +361,8 @@ class ClusterTask(AnalyticsTask):
         if isinstance(self.features, Mapping):
             import skops.io as sio
 
-            sio.dump(self.table_, folder / "features.skops")
+            sio.dump(self.table_, folder / FEATURES_FILE)
+            write_json(folder / "columns.json", self.columns_)
         elif self.features == "docvectors":
             self.docvectors_.save(folder / "docvectors")
         elif self.tfidf_ is not None:
@@ -349,8 +376,15 @@ class ClusterTask(AnalyticsTask):
         if isinstance(self.features, Mapping):
             import skops.io as sio
 
-            path = folder / "features.skops"
-            self.table_ = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+            path = folder / FEATURES_FILE
+            untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+            if untrusted:
+                raise ValueError(
+                    f"{path} holds types this task does not trust ({', '.join(untrusted)}); "
+                    "it was not written by a clustering task"
+                )
+            self.table_ = sio.load(path, trusted=TRUSTED_TYPES)
+            self.columns_ = json.loads((folder / "columns.json").read_text(encoding="utf-8"))
         elif self.features == "docvectors":
             from ..represent.docvectors import DocVectors
 
@@ -576,6 +610,19 @@ class DbscanClusters(ClusterTask):
              "min_samples": self.min_samples, "noise": int((labels < 0).sum())}
         )  # fmt: skip
         return labels
+
+
+def _column_type(column: Any) -> str:
+    """The `table` reader's type of a frame column (so one row alone is read the same way)."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(column):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(column):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return "date"
+    return "category"
 
 
 def _chain(first: list[str], rest: Iterator[list[str]]) -> Iterator[list[str]]:

@@ -287,12 +287,14 @@ def top_terms(
     return out
 
 
-def feature_profiles(frame: Any, labels: np.ndarray, *, top: int = 8) -> list[dict[str, Any]]:
+def feature_profiles(
+    frame: Any, labels: np.ndarray, *, top: int | None = 8
+) -> list[dict[str, Any]]:
     """Each cluster described in the table's own units: for every numeric column its mean
     in the cluster against the overall mean; for every other column its most common value
     in the cluster, that value's share there and overall. Columns ordered by how far the
     cluster departs from the whole (standardized difference, or difference of shares);
-    the `top` first are kept."""
+    the `top` first are kept (all with `top=None`)."""
     import pandas as pd
 
     profiles = []
