@@ -158,3 +158,70 @@ def test_kmeans_runs_from_a_config_over_real_posts(tmp_path):
     for name in ("profiles.json", "k_selection.png", "projection.png", "report.json"):
         assert (folder / name).is_file()
     assert "Clusters (kmeans)" in (tmp_path / "run" / "report.html").read_text()
+
+
+@pytest.fixture(scope="module")
+def iris_rows() -> list[Document]:
+    """scikit-learn's iris flowers (150 rows) read by the `table` reader, `meta["label"]`
+    the species."""
+    from corpora.table import TableReader
+
+    return list(TableReader(dataset="sklearn:iris", label_column="target").read())
+
+
+def test_table_rows_are_clustered_and_profiled_in_their_own_units(iris_rows, tmp_path):
+    folder = tmp_path / "tasks" / "flowers"
+    spec = {"numbers": "auto", "scale": "standard"}
+    task = KMeansClusters(k=3, features={"table": spec}, seed=0)
+    metrics, predictions, profiles = fit(task, iris_rows, folder)
+    assert metrics["features"] == "table" and metrics["feature_columns"] == 4
+    assert metrics["external"]["classes"] == 3 and metrics["external"]["nmi"] > 0.6
+    petal = "petal length (cm)"
+    lengths = {d.id: d.meta["row"][petal] for d in iris_rows}
+    overall = sum(lengths.values()) / len(lengths)
+    for profile in profiles:
+        members = [lengths[p["id"]] for p in predictions if p["cluster"] == profile["cluster"]]
+        entry = next(f for f in profile["features"] if f["feature"] == petal)
+        assert entry["used"] and entry["cluster_mean"] == pytest.approx(
+            sum(members) / len(members), abs=1e-3
+        )
+        assert entry["overall_mean"] == pytest.approx(overall, abs=1e-3)
+    task.save(folder)
+    loaded = KMeansClusters.load(folder)
+    fitted = {p["id"]: p["cluster"] for p in predictions}
+    sample = iris_rows[::15]
+    assert [p["cluster"] for p in loaded.predict(sample)] == [fitted[d.id] for d in sample]
+    assert list(loaded.predict([Document(id="x", text="no row")])) == [{"id": "x", "cluster": None}]
+    assert KMeansClusters.check_params({"k": 3, "features": {"table": {"scale": "huge"}}})
+
+
+@pytest.mark.slow
+def test_segments_run_from_a_config_over_table_rows(tmp_path):
+    from pipeline.runner import run
+
+    config = resolve_config(
+        {
+            "name": "segments",
+            "corpus": {"reader": "table", "dataset": "sklearn:wine", "label_column": "target"},
+            "stages": [],
+            "tasks": {
+                "segments": {
+                    "method": "kmeans",
+                    "k": [2, 5],
+                    "features": {"table": {"numbers": "auto", "scale": "standard"}},
+                    "seed": 1,
+                }
+            },
+            "output": {"dir": str(tmp_path / "run")},
+        }
+    )
+    run(config)
+    folder = tmp_path / "run" / "tasks" / "segments"
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["documents"] == 178 and metrics["feature_columns"] == 13
+    assert metrics["k"] == metrics["k_selection"]["chosen"]
+    assert metrics["external"]["classes"] == 3
+    profiles = json.loads((folder / "profiles.json").read_text())
+    assert len(profiles) == metrics["k"] and all(p["features"][0]["used"] for p in profiles)
+    for name in ("k_selection.png", "projection.png", "features.skops", "report.json"):
+        assert (folder / name).is_file()
