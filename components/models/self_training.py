@@ -6,9 +6,12 @@ about, is refitted on both, and repeats until nothing is added or `max_iter` rou
 
 - The scikit-learn baselines use scikit-learn's `SelfTrainingClassifier` around their
   configured classifier, on the TF-IDF (or count) matrix of the labelled and unlabelled
-  training documents (the vectorizer learns its vocabulary from both: unlabelled text is
-  what self-training is for). `linear-svm` runs in its calibrated form (Platt-scaled
-  `LinearSVC`), so the threshold applies to probabilities, not to margins.
+  training documents. `vocabulary: labelled` (default) learns the vectorizer from the
+  labelled documents, as the labelled-only model does, so a run that pseudo-labels
+  nothing gives that very model; `vocabulary: all` learns it from the unlabelled ones
+  too (words only they hold become features: measured to help naive Bayes with few
+  labels, and to hurt logistic regression). `linear-svm` runs in its calibrated form
+  (Platt-scaled `LinearSVC`), so the threshold applies to probabilities, not margins.
 - The torch networks use our own loop with the same rules (`_torch_loop`):
   `SelfTrainingClassifier` validates its input as one numeric matrix, while our networks
   take token lists of any length, build their vocabulary in `fit`, and need a fit context
@@ -51,7 +54,8 @@ logger = logging.getLogger(__name__)
 class SelfTrainingSettings(BaseModel):
     """`self_training:` of a task: `threshold` (pseudo-label a document whose top
     probability is above it), or `criterion: k_best` with `k_best` documents per round;
-    at most `max_iter` rounds."""
+    at most `max_iter` rounds. `vocabulary`: the documents the baselines' vectorizer
+    learns from (`labelled` or `all`, the unlabelled ones too)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -59,6 +63,7 @@ class SelfTrainingSettings(BaseModel):
     criterion: Literal["threshold", "k_best"] = "threshold"
     k_best: int = 10
     max_iter: int = 10
+    vocabulary: Literal["labelled", "all"] = "labelled"
 
 
 def self_training_problems(
@@ -152,8 +157,8 @@ def _sklearn_self_training(
         max_iter=settings.max_iter,
     )
     with _one_blas_thread():
-        X = vectorizer.fit_transform(texts)
-        model.fit(X, y)
+        vectorizer.fit(texts if settings.vocabulary == "all" else texts[: len(train)])
+        model.fit(vectorizer.transform(texts), y)
     if folds is not None:
         estimator.calibration_folds = folds
     rounds = np.asarray(model.labeled_iter_, dtype=int)
@@ -248,6 +253,7 @@ def self_training_metrics(
         "criterion": settings.criterion,
         "k_best": settings.k_best if settings.criterion == "k_best" else None,
         "max_iter": settings.max_iter,
+        "vocabulary": settings.vocabulary,
         "labelled": len(train),
         "unlabelled": len(data.pool or []),
         "pseudo_labelled": result.pseudo_labelled,

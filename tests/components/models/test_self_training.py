@@ -83,6 +83,18 @@ def test_self_training_beats_labelled_only_with_few_labels(few_labels, tmp_path)
     assert loaded.evaluate(test_docs)["accuracy"] == pytest.approx(after["accuracy"])
 
 
+def test_nothing_pseudo_labelled_leaves_the_labelled_only_model(few_labels, tmp_path):
+    # logistic regression on 50 documents is never 99% sure of a story's class
+    folder = tmp_path / "tasks" / "topic"
+    LogisticRegressionTask(
+        split={"test": 0.9, "validation": 0.0}, self_training={"threshold": 0.99}
+    ).fit(few_labels, folder)
+    record = json.loads((folder / "metrics.json").read_text())["self_training"]
+    assert record["pseudo_labelled"] == 0 and record["stopped"] == "no_change"
+    assert record["vocabulary"] == "labelled"
+    assert record["self_trained"] == record["labelled_only"]
+
+
 def test_linear_svm_self_trains_in_its_calibrated_form(few_labels, tmp_path):
     from components.models.classify import LinearSvmTask
 
