@@ -79,7 +79,8 @@ def write_report(staging: Path, name: str, metrics: dict[str, Any]) -> None:
     blocks = [
         text_block(
             f"{sizes['train']:,} training, {sizes['validation']:,} validation and "
-            f"{sizes['test']:,} test images (stratified split, seed {settings['seed']}); "
+            f"{sizes['test']:,} test images ({'stratified' if settings['stratify'] else 'random'} "
+            f"split, seed {settings['seed']}); "
             f"trained {metrics['epochs_run']} epochs in {metrics['training_seconds']:.1f} s "
             f"on {metrics['device']}, best epoch {metrics['best_epoch']}"
             + (f"; augmentation {metrics['augment']}" if metrics.get("augment") else "")
@@ -91,11 +92,12 @@ def write_report(staging: Path, name: str, metrics: dict[str, Any]) -> None:
             + "."
         )
     ]
-    values: dict[str, Any] = {"accuracy": test["accuracy"], "macro-F1": test["f1_macro"]}
-    baseline = metrics.get("baseline")
-    if baseline:
-        values[f"baseline accuracy ({baseline['model']})"] = baseline["accuracy"]
-    blocks.append(metrics_block("Test scores", values))
+    if test:
+        values: dict[str, Any] = {"accuracy": test["accuracy"], "macro-F1": test["f1_macro"]}
+        baseline = metrics.get("baseline")
+        if baseline:
+            values[f"baseline accuracy ({baseline['model']})"] = baseline["accuracy"]
+        blocks.append(metrics_block("Test scores", values))
     rows = [
         [row["layer"], " × ".join(map(str, row["output"])), row["parameters"], row["note"]]
         for row in metrics["summary"]
@@ -105,6 +107,7 @@ def write_report(staging: Path, name: str, metrics: dict[str, Any]) -> None:
             "Layers (output shape, parameters)", ["layer", "output", "parameters", "note"], rows
         )
     )
-    blocks.append(image_block("Confusion matrix (test)", "confusion_matrix.png"))
+    if test:
+        blocks.append(image_block("Confusion matrix (test)", "confusion_matrix.png"))
     blocks.append(image_block("Learning curve", "learning_curve.png"))
     write_section(staging, f"Image CNN: {name}", blocks, order=60)

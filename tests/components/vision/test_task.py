@@ -157,3 +157,14 @@ def test_choices_match_the_training_core():
     assert typing.get_args(task_module.Optimizer) == OPTIMIZERS
     assert typing.get_args(task_module.Schedule) == SCHEDULES
     assert set(typing.get_args(task_module.Monitor)) <= set(MONITORS)
+
+
+def test_without_a_test_part_the_task_still_fits_and_reports(tmp_path):
+    folder = tmp_path / "tasks" / "all"
+    folder.mkdir(parents=True)
+    params = {**SMALL, "epochs": 1, "split": {"test": 0.0, "validation": 0.2, "seed": 1}}
+    ImageCnnTask(**params).fit(digits_documents({0, 1}, limit=80), folder)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["accuracy"] is None and metrics["validation"]["documents"] == 16
+    assert not (folder / "confusion_matrix.png").exists()
+    assert json.loads((folder / "report.json").read_text())["blocks"]
