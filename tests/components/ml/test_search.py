@@ -103,6 +103,7 @@ def test_random_and_tpe_searches_stay_in_their_ranges_and_are_seeded(ag_run):
     assert _trials(ag_run[0], "random")[0]["C"] == _trials(ag_run[0], "tpe")[0]["C"]
 
 
+@pytest.mark.slow
 def test_an_interrupted_search_resumes_with_its_finished_trials_kept(ag_run):
     search = {
         "method": "tpe",
