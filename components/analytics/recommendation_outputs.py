@@ -67,7 +67,12 @@ def weight_png(
     weights = [p["weight"] for p in curve]
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     if all("validation" in p for p in curve):
-        ax.plot(weights, [p["validation"] for p in curve], marker="o", label="validation (chooses)")
+        ax.plot(
+            weights,
+            [p["validation"] for p in curve],
+            marker="o",
+            label="validation (picks the weight)",
+        )
     ax.plot(weights, [p["test"] for p in curve], marker="s", label="held out (reported)")
     if chosen is not None:
         ax.axvline(chosen, color="grey", linestyle="--", label=f"chosen weight {chosen:g}")
@@ -120,7 +125,11 @@ def report_blocks(
                 f"content columns {', '.join(hybrid['content'])}."
             )
         )
-    blocks.extend(image_block(name.removesuffix(".png").replace("_", " "), name) for name in images)
+    titles = {
+        "rmse_by_epoch.png": "RMSE per epoch (training and held out) beside the baselines",
+        "precision_by_weight.png": f"precision@{k} by the hybrid's content weight",
+    }
+    blocks.extend(image_block(titles.get(name, name), name) for name in images)
     listed = [
         [str(e["user"]), "; ".join(str(i.get("title") or i["item"]) for i in e["items"])]
         for e in examples

@@ -28,9 +28,9 @@ def _frame(max_user: int):
 
 @pytest.fixture(scope="module")
 def rating_docs() -> list[Document]:
-    """The ratings of the first 120 users as the table reader gives them, plus three bad rows."""
+    """The ratings of the first 100 users as the table reader gives them, plus three bad rows."""
     docs = []
-    for n, row in enumerate(_frame(120).to_dict("records")):
+    for n, row in enumerate(_frame(100).to_dict("records")):
         row = {k: (None if v != v else v) for k, v in row.items()}  # NaN -> None, as JSON
         docs.append(Document(id=f"movielens:{n}", text="", meta={"row": row}))
     docs.append(
@@ -91,7 +91,7 @@ def test_mf_content_and_hybrid_are_reported_side_by_side(fitted, rating_docs):
 def test_recommendations_are_unseen_top_k_items_per_user(fitted, rating_docs):
     task, folder = fitted
     rows = [json.loads(line) for line in (folder / "recommendations.jsonl").open()]
-    assert len(rows) == 120
+    assert len(rows) == 100
     seen = {
         d.meta["row"]["movieId"]
         for d in rating_docs
@@ -119,6 +119,7 @@ def test_config_mistakes_name_the_key_before_anything_is_written(rating_docs, tm
     assert any(p.startswith("split.fraction:") for p in problems)
 
 
+@pytest.mark.slow  # an engine run: ~5-10 s on 2 cores
 def test_an_engine_run_reads_the_ratings_with_the_table_reader(tmp_path):
     from pipeline.runner import run
 
