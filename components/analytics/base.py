@@ -169,10 +169,11 @@ def document_tokens(doc: Document, *, field: Field, drop_stop: bool, where: str)
 
 
 def run_folder(task_folder: Path) -> Path | None:
-    """The run folder of a task folder `RUN/tasks/NAME`, or `None` outside a run."""
-    parents = Path(task_folder).resolve().parents
-    if len(parents) >= 2 and parents[0].name == "tasks":
-        return parents[1]
+    """The run folder of a task folder `RUN/tasks/NAME` or of one below it (a search's
+    trial, `RUN/tasks/NAME/search/trials/K`), or `None` outside a run."""
+    for parent in Path(task_folder).resolve().parents:
+        if parent.name == "tasks":
+            return parent.parent
     return None
 
 
