@@ -17,13 +17,14 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field as Range
 
+from pipeline import registry
 from pipeline.config import ConfigError
 from pipeline.document import Document
 from pipeline.registry import register
@@ -32,43 +33,13 @@ from pipeline.report_sections import write_section
 from ..ml import clustering as cl
 from ..ml.cluster_plots import cluster_name, report_blocks
 from ..represent.tokens import Field
-from .base import AnalyticsTask, JsonLines, document_tokens, write_json
+from .base import AnalyticsTask, JsonLines, write_json
+from .cluster_features import ClusterData, ClusterFeatures, Features
 
 __all__ = ["AgglomerativeClusters", "ClusterTask", "DbscanClusters", "KMeansClusters"]
 
-Features = Literal["tfidf", "docvectors"] | dict[str, Any]
 Linkage = Literal["ward", "average", "complete", "single"]
 CENTROIDS_FILE = "centroids.npy"
-FEATURES_FILE = "features.skops"  # the fitted tabular feature steps (skops: no pickle)
-# beyond skops' own trusted set: the tabular feature steps' own classes
-TRUSTED_TYPES = [
-    "components.ml.tabular_steps.ColumnsOfKind",
-    "components.ml.tabular_steps.DateParts",
-    "components.ml.tabular_steps.OutlierTreatment",
-    "numpy.dtype",
-]
-
-
-class _Data:
-    """What the task keeps of the corpus: every document's id, label and title, which
-    documents have a feature row (`rows`: positions), the rows, and skip reasons."""
-
-    def __init__(self, label_key: str) -> None:
-        self.label_key = label_key
-        self.ids: list[str] = []
-        self.truth: list[str | None] = []
-        self.titles: list[str] = []
-        self.rows: list[int] = []
-        self.skipped: Counter[str] = Counter()
-        self.frame: Any = None  # the table's rows (tables only)
-
-    def add(self, doc: Document) -> int:
-        label = doc.meta.get(self.label_key)
-        self.ids.append(doc.id)
-        self.truth.append(None if label is None else str(label))
-        title = str(doc.meta.get("title") or doc.text.strip().split("\n", 1)[0] or doc.id)
-        self.titles.append(title if len(title) <= 70 else title[:67] + "...")
-        return len(self.ids) - 1
 
 
 class ClusterTask(AnalyticsTask):
@@ -111,8 +82,9 @@ class ClusterTask(AnalyticsTask):
         if problems:
             raise ConfigError.of([ConfigError(f"{where}.{p}") for p in problems])
         t0 = time.perf_counter()
-        data = _Data(self.label)
-        X = self._matrix(corpus, data, run_dir, where)
+        data = ClusterData(self.label)
+        self.source_ = self._source()
+        X = self.source_.fit_matrix(corpus, data, run_dir, where)
         if X.shape[0] < 3:
             raise ConfigError(
                 f"{where}.features: only {X.shape[0]} documents have features; clustering "
@@ -159,112 +131,16 @@ class ClusterTask(AnalyticsTask):
     def _title(self) -> str:
         return f"Clusters ({self.method})"
 
-    def _matrix(
-        self, corpus: Iterable[Document], data: _Data, run_dir: Path | None, where: str
-    ) -> Any:
-        """The feature rows of the documents that have features (positions in `data.rows`)."""
-        if isinstance(self.features, Mapping):
-            return self._table(corpus, data, where)
-        if self.features == "docvectors":
-            return self._docvectors(corpus, data, run_dir, where)
-        return self._tfidf(corpus, data, where)
-
-    def _tfidf(self, corpus: Iterable[Document], data: _Data, where: str) -> Any:
-        import scipy.sparse as sp
-
-        from ..represent.tfidf import TfIdf
-
-        def token_lists() -> Iterator[list[str]]:
-            for doc in corpus:
-                position = data.add(doc)
-                tokens = document_tokens(
-                    doc, field=self.field, drop_stop=self.drop_stop, where=where
-                )
-                if not tokens:
-                    data.skipped["empty"] += 1
-                    continue
-                data.rows.append(position)
-                yield tokens
-
-        self.tfidf_ = TfIdf(
-            min_df=self.min_df, max_features=self.max_features, sublinear_tf=True, norm="l2"
-        )
-        stream = token_lists()
-        first = next(stream, None)
-        if first is None:
-            self.tfidf_ = None
-            return sp.csr_matrix((0, 0))
-        matrix = self.tfidf_.fit_transform(_chain(first, stream)).tocsr()
-        self.terms_ = [str(t) for t in self.tfidf_.get_feature_names_out()]
-        return matrix
-
-    def _docvectors(
-        self, corpus: Iterable[Document], data: _Data, run_dir: Path | None, where: str
-    ) -> np.ndarray:
-        folder = None if run_dir is None else run_dir / "represent" / "docvectors"
-        if folder is None or not (folder / "learner.json").is_file():
-            raise ConfigError(
-                f"{where}.features: 'docvectors' clusters the run's document vectors, and this "
-                "run has none: add `docvectors: {vectors: glove-6b-50d}` under `represent:` "
-                "(or use features: tfidf)"
-            )
-        from ..represent.docvectors import DocVectors
-
-        self.docvectors_ = DocVectors.load(folder)
-        blocks, batch, positions = [], [], []
-        for doc in corpus:
-            positions.append(data.add(doc))
-            batch.append(doc)
-            if len(batch) == 512:
-                blocks.append(self.docvectors_.transform(batch))
-                batch = []
-        if batch:
-            blocks.append(self.docvectors_.transform(batch))
-        matrix = np.concatenate(blocks) if blocks else np.zeros((0, 1))
-        keep = np.linalg.norm(matrix, axis=1) > 0
-        data.skipped["no_vector"] += int((~keep).sum())
-        data.rows = [p for p, k in zip(positions, keep, strict=True) if k]
-        return np.asarray(matrix[keep], dtype=np.float64)
-
-    def _table(self, corpus: Iterable[Document], data: _Data, where: str) -> Any:
-        from ..ml.tabular import build_features, rows_frame
-
-        docs = []
-        for doc in corpus:
-            position = data.add(doc)
-            if not isinstance(doc.meta.get("row"), Mapping):
-                data.skipped["no_row"] += 1
-                continue
-            data.rows.append(position)
-            docs.append(doc)
-        if not docs:
-            raise ConfigError(
-                f"{where}.features: table features need documents read by the `table` reader "
-                "(their meta['row']), and none of this corpus has one"
-            )
-        from ..ml.tabular import features_summary
-
-        _, frame = rows_frame(docs)
-        spec = self.features["table"]  # type: ignore[index]
-        self.table_ = build_features(spec, where=f"{where}.features.table")
-        matrix = self.table_.fit_transform(frame)
-        self.columns_ = {str(c): _column_type(frame[c]) for c in frame.columns}
-        used = features_summary(self.table_)["columns"]
-        # profiles describe the clusters by every column of the rows, the features first
-        self.used_ = [c for kind in ("numbers", "categories", "dates") for c in used.get(kind, [])]
-        data.frame = frame
-        return np.asarray(matrix, dtype=np.float64)
-
     # -- outputs --------------------------------------------------------------------------
 
     def _metrics(
-        self, X: Any, labels: np.ndarray, data: _Data, extra: dict[str, Any], t0: float
+        self, X: Any, labels: np.ndarray, data: ClusterData, extra: dict[str, Any], t0: float
     ) -> dict[str, Any]:
         scores = cl.internal_scores(X, labels, sample_size=self.sample_size, seed=self.seed)
         sizes = Counter(int(c) for c in labels if c >= 0)
         metrics: dict[str, Any] = {
             "method": self.method,
-            "features": "table" if isinstance(self.features, Mapping) else self.features,
+            "features": self.source_.kind,
             "documents": len(data.ids),
             "clustered": int(X.shape[0]),
             "skipped": dict(data.skipped),
@@ -292,7 +168,7 @@ class ClusterTask(AnalyticsTask):
         return metrics
 
     def _profiles(
-        self, centers: np.ndarray, labels: np.ndarray, data: _Data
+        self, centers: np.ndarray, labels: np.ndarray, data: ClusterData
     ) -> list[dict[str, Any]]:
         sizes = Counter(int(c) for c in labels if c >= 0)
         examples: dict[int, list[str]] = {}
@@ -303,7 +179,7 @@ class ClusterTask(AnalyticsTask):
             profiles = cl.feature_profiles(data.frame, labels, top=None)
             for p in profiles:
                 for entry in p["features"]:
-                    entry["used"] = entry["feature"] in self.used_
+                    entry["used"] = entry["feature"] in self.source_.used_
                 # the clustering features first, then the most distinctive other columns
                 p["features"] = sorted(p["features"], key=lambda f: not f["used"])[:12]
                 p["name"] = cluster_name([f for f in p["features"] if f["used"]][:2])
@@ -312,7 +188,9 @@ class ClusterTask(AnalyticsTask):
                 ]
             return profiles
         terms = (
-            cl.top_terms(centers, self.terms_, self.top_terms) if self.features == "tfidf" else None
+            cl.top_terms(centers, self.source_.terms_, self.top_terms)
+            if self.features == "tfidf"
+            else None
         )
         out = []
         for i, c in enumerate(self.clusters_):
@@ -328,28 +206,10 @@ class ClusterTask(AnalyticsTask):
 
     # -- using ----------------------------------------------------------------------------
 
-    def _row(self, doc: Document) -> Any:
-        """The feature row of one document, or `None` when it has none."""
-        if isinstance(self.features, Mapping):
-            if not isinstance(doc.meta.get("row"), Mapping):
-                return None
-            from ..ml.tabular import rows_frame
-
-            _, frame = rows_frame([doc], list(self.columns_), types=self.columns_)
-            return np.asarray(self.table_.transform(frame), dtype=np.float64)
-        if self.features == "docvectors":
-            vector = self.docvectors_.transform([doc])
-            return vector if np.linalg.norm(vector) > 0 else None
-        tokens = document_tokens(doc, field=self.field, drop_stop=self.drop_stop, where="predict")
-        if not tokens or self.tfidf_ is None:
-            return None
-        row = self.tfidf_.transform([tokens])
-        return row if row.nnz else None
-
     def predict_document(self, doc: Document) -> dict[str, Any]:
         """`{"id", "cluster"}`: the cluster whose centroid is nearest to the document's
         features (`null` when it has none: no tokens, no known word, no table row)."""
-        row = self._row(doc)
+        row = self.source_.row(doc)
         if row is None or not len(self.clusters_):
             return {"id": doc.id, "cluster": None}
         index = int(cl.nearest_centroid(self.centroids_, row)[0])
@@ -358,70 +218,20 @@ class ClusterTask(AnalyticsTask):
     def _save_state(self, folder: Path) -> None:
         np.save(folder / CENTROIDS_FILE, self.centroids_)
         write_json(folder / "clusters.json", {"clusters": self.clusters_, "names": self.names_})
-        if isinstance(self.features, Mapping):
-            import skops.io as sio
-
-            sio.dump(self.table_, folder / FEATURES_FILE)
-            write_json(folder / "columns.json", self.columns_)
-        elif self.features == "docvectors":
-            self.docvectors_.save(folder / "docvectors")
-        elif self.tfidf_ is not None:
-            self.tfidf_.save(folder / "tfidf")
+        self.source_.save(folder)
 
     def _load_state(self, folder: Path) -> None:
         self.centroids_ = np.load(folder / CENTROIDS_FILE, allow_pickle=False)
         record = json.loads((folder / "clusters.json").read_text(encoding="utf-8"))
         self.clusters_ = [int(c) for c in record["clusters"]]
         self.names_ = {int(c): n for c, n in record["names"].items()}
-        if isinstance(self.features, Mapping):
-            import skops.io as sio
+        self.source_ = self._source().load(folder)
 
-            path = folder / FEATURES_FILE
-            untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
-            if untrusted:
-                raise ValueError(
-                    f"{path} holds types this task does not trust ({', '.join(untrusted)}); "
-                    "it was not written by a clustering task"
-                )
-            self.table_ = sio.load(path, trusted=TRUSTED_TYPES)
-            self.columns_ = json.loads((folder / "columns.json").read_text(encoding="utf-8"))
-        elif self.features == "docvectors":
-            from ..represent.docvectors import DocVectors
-
-            self.docvectors_ = DocVectors.load(folder / "docvectors")
-        elif (folder / "tfidf").is_dir():
-            from ..represent.tfidf import TfIdf
-
-            self.tfidf_ = TfIdf.load(folder / "tfidf")
-        else:
-            self.tfidf_ = None
-
-
-def _common(
-    self: ClusterTask,
-    features: Features,
-    field: Field,
-    drop_stop: bool,
-    min_df: int,
-    max_features: int | None,
-    projection: str | None,
-    sample_size: int,
-    max_points: int,
-    top_terms: int,
-    label: str,
-    seed: int,
-) -> None:
-    self.features = features
-    self.field = field
-    self.drop_stop = drop_stop
-    self.min_df = min_df
-    self.max_features = max_features
-    self.projection = projection
-    self.sample_size = sample_size
-    self.max_points = max_points
-    self.top_terms = top_terms
-    self.label = label
-    self.seed = seed
+    def _source(self) -> ClusterFeatures:
+        return ClusterFeatures(
+            features=self.features, field=self.field, drop_stop=self.drop_stop,
+            min_df=self.min_df, max_features=self.max_features,
+        )  # fmt: skip
 
 
 @register("task", "kmeans")
@@ -460,11 +270,7 @@ class KMeansClusters(ClusterTask):
         label: str = "label",
         seed: int = 0,
     ):
-        self.k = k
-        self.criterion = criterion
-        self.minibatch = minibatch
-        _common(self, features, field, drop_stop, min_df, max_features, projection,
-                sample_size, max_points, top_terms, label, seed)  # fmt: skip
+        _store(self, locals())
 
     @classmethod
     def check_params(cls, params: Mapping[str, Any]) -> list[str]:
@@ -536,11 +342,7 @@ class AgglomerativeClusters(ClusterTask):
         label: str = "label",
         seed: int = 0,
     ):
-        self.k = k
-        self.distance_threshold = distance_threshold
-        self.linkage = linkage
-        _common(self, features, field, drop_stop, min_df, max_features, projection,
-                sample_size, max_points, top_terms, label, seed)  # fmt: skip
+        _store(self, locals())
 
     @classmethod
     def check_params(cls, params: Mapping[str, Any]) -> list[str]:
@@ -591,10 +393,7 @@ class DbscanClusters(ClusterTask):
         label: str = "label",
         seed: int = 0,
     ):
-        self.eps = eps
-        self.min_samples = min_samples
-        _common(self, features, field, drop_stop, min_df, max_features, projection,
-                sample_size, max_points, top_terms, label, seed)  # fmt: skip
+        _store(self, locals())
 
     def _cluster(self, X: Any, staging: Path, extra: dict[str, Any], where: str) -> np.ndarray:
         from ..ml.cluster_plots import k_distance_png
@@ -612,19 +411,7 @@ class DbscanClusters(ClusterTask):
         return labels
 
 
-def _column_type(column: Any) -> str:
-    """The `table` reader's type of a frame column (so one row alone is read the same way)."""
-    import pandas as pd
-
-    if pd.api.types.is_bool_dtype(column):
-        return "bool"
-    if pd.api.types.is_numeric_dtype(column):
-        return "number"
-    if pd.api.types.is_datetime64_any_dtype(column):
-        return "date"
-    return "category"
-
-
-def _chain(first: list[str], rest: Iterator[list[str]]) -> Iterator[list[str]]:
-    yield first
-    yield from rest
+def _store(task: ClusterTask, arguments: dict[str, Any]) -> None:
+    """Store a constructor's arguments under their own names (and nothing else)."""
+    for name in registry.parameters(type(task)):
+        setattr(task, name, arguments[name])

@@ -107,10 +107,14 @@ def test_k_by_silhouette_over_a_range_is_plotted_and_recorded(bbc_docs, tmp_path
 
 
 def test_agglomerative_and_dbscan_on_the_same_articles(bbc_docs, tmp_path):
-    metrics, predictions, _ = fit(AgglomerativeClusters(k=2), bbc_docs, tmp_path / "tasks" / "tree")
+    metrics, predictions, _ = fit(
+        AgglomerativeClusters(k=2, projection=None), bbc_docs, tmp_path / "tasks" / "tree"
+    )
     assert metrics["k"] == 2 and metrics["linkage"] == "ward"
     assert metrics["external"]["nmi"] > 0.8
-    metrics, predictions, _ = fit(DbscanClusters(min_samples=4), bbc_docs, tmp_path / "tasks" / "d")
+    metrics, predictions, _ = fit(
+        DbscanClusters(min_samples=4, projection=None), bbc_docs, tmp_path / "tasks" / "d"
+    )
     noise = sum(p["cluster"] == -1 for p in predictions)
     assert metrics["noise"] == noise and noise > 0
     assert metrics["clustered"] == noise + sum(metrics["cluster_sizes"].values())
@@ -172,7 +176,7 @@ def iris_rows() -> list[Document]:
 def test_table_rows_are_clustered_and_profiled_in_their_own_units(iris_rows, tmp_path):
     folder = tmp_path / "tasks" / "flowers"
     spec = {"numbers": "auto", "scale": "standard"}
-    task = KMeansClusters(k=3, features={"table": spec}, seed=0)
+    task = KMeansClusters(k=3, features={"table": spec}, projection=None, seed=0)
     metrics, predictions, profiles = fit(task, iris_rows, folder)
     assert metrics["features"] == "table" and metrics["feature_columns"] == 4
     assert metrics["external"]["classes"] == 3 and metrics["external"]["nmi"] > 0.6
