@@ -122,6 +122,24 @@ def test_agglomerative_and_dbscan_on_the_same_articles(bbc_docs, tmp_path):
     assert (tmp_path / "tasks" / "d" / "k_distance.png").is_file()
 
 
+def test_the_runs_document_vectors_are_clustered(bbc_docs, tmp_path):
+    from components.represent.docvectors import DocVectors
+
+    run_dir = tmp_path / "run"
+    learner = DocVectors(vectors="glove-6b-50d", method="mean").fit(bbc_docs)
+    learner.save(run_dir / "represent" / "docvectors")
+    folder = run_dir / "tasks" / "groups"
+    task = KMeansClusters(k=2, features="docvectors", projection=None, seed=1)
+    metrics, predictions, profiles = fit(task, bbc_docs, folder)
+    assert metrics["features"] == "docvectors" and metrics["feature_columns"] == 50
+    assert metrics["skipped"] == {"no_vector": 1}  # the empty document
+    assert metrics["external"]["nmi"] > 0.5
+    assert all("top_terms" not in p for p in profiles)
+    task.save(folder)
+    sample = bbc_docs[::10]
+    assert list(KMeansClusters.load(folder).predict(sample)) == list(task.predict(sample))
+
+
 def test_config_mistakes_are_named(bbc_docs, tmp_path):
     assert KMeansClusters.check_params({"k": [5, 3]})
     assert KMeansClusters.check_params({"k": 1})

@@ -41,6 +41,12 @@ def test_silhouette_picks_three_clusters_that_are_the_three_digits(digits, tmp_p
     assert path.stat().st_size > 10_000
 
 
+def test_minibatch_kmeans_finds_the_same_digits(digits):
+    X, y = digits
+    selection = cl.select_k(X, [3], seed=0, minibatch=True)
+    assert cl.external_scores(y, selection.labels)["nmi"] > 0.9
+
+
 def test_the_elbow_of_the_inertia_curve_is_at_three(digits):
     X, y = digits
     selection = cl.select_k(X, range(2, 9), criterion="elbow", seed=0)
