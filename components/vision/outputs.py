@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +26,16 @@ from pipeline.report_sections import (
     write_section,
 )
 
-__all__ = ["move_into", "prediction", "write_json", "write_predictions", "write_report"]
+__all__ = [
+    "move_into",
+    "pixel_baseline",
+    "prediction",
+    "split_scores",
+    "write_json",
+    "write_outputs",
+    "write_predictions",
+    "write_report",
+]
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -111,3 +123,65 @@ def write_report(staging: Path, name: str, metrics: dict[str, Any]) -> None:
         blocks.append(image_block("Confusion matrix (test)", "confusion_matrix.png"))
     blocks.append(image_block("Learning curve", "learning_curve.png"))
     write_section(staging, f"Image CNN: {name}", blocks, order=60)
+
+
+def split_scores(
+    labels: Sequence[str], proba: np.ndarray, index: np.ndarray, classes: Sequence[str]
+) -> dict[str, Any] | None:
+    """`classification_metrics` of the images at `index` (None when there are none)."""
+    from components.ml.metrics import classification_metrics
+
+    if not len(index):
+        return None
+    predicted = [classes[i] for i in proba[index].argmax(axis=1)]
+    truth = [labels[i] for i in index]
+    return classification_metrics(truth, predicted, proba[index], classes=list(classes))
+
+
+def pixel_baseline(
+    images: np.ndarray, labels: Sequence[str], train: np.ndarray, test: np.ndarray
+) -> dict[str, Any]:
+    """Logistic regression on the raw pixels of the same training part, scored on the same
+    test part: what the CNN should beat."""
+    from sklearn.linear_model import LogisticRegression
+
+    flat = images.reshape(len(images), -1)
+    t0 = time.perf_counter()
+    model = LogisticRegression(max_iter=2000).fit(flat[train], [labels[i] for i in train])
+    truth = np.asarray([labels[i] for i in test])
+    return {
+        "model": "logistic regression on the raw pixels",
+        "accuracy": float(np.mean(model.predict(flat[test]) == truth)),
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
+
+
+def write_outputs(
+    folder: Path,
+    metrics: dict[str, Any],
+    data: Any,
+    proba: np.ndarray,
+    classes: Sequence[str],
+    parts: Sequence[str],
+    history: Sequence[dict[str, Any]],
+    monitor: str,
+) -> None:
+    """`metrics.json`, `predictions.jsonl`, `confusion_matrix.png` (with a test part),
+    `learning_curve.png` and `report.json`, through a staging folder beside `folder`."""
+    from components.ml.plots import confusion_png
+    from components.models.training import plot_learning_curve
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.staging-", dir=folder.parent))
+    try:
+        write_json(staging / "metrics.json", metrics)
+        write_predictions(
+            staging / "predictions.jsonl", data.ids, data.labels, proba, classes, parts
+        )
+        if metrics["test"]:
+            matrix = metrics["test"]["confusion_matrix"]
+            confusion_png(matrix, classes, staging / "confusion_matrix.png")
+        plot_learning_curve(history, staging / "learning_curve.png", monitor=monitor)
+        write_report(staging, folder.name, metrics)
+        move_into(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -24,7 +24,7 @@ from pipeline.document import Document
 
 from .settings import PixelSettings
 
-__all__ = ["ImageData", "collect_images", "document_image", "pixel_columns"]
+__all__ = ["ImageData", "collect_images", "document_image", "natural_key", "pixel_columns"]
 
 
 @dataclass
@@ -47,7 +47,8 @@ class ImageData:
         )
 
 
-def _natural_key(name: str) -> list[Any]:
+def natural_key(name: str) -> list[Any]:
+    """Sort key of names in natural order: "pixel_2" before "pixel_10", "2" before "10"."""
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
@@ -64,7 +65,7 @@ def pixel_columns(row: Mapping[str, Any], pixels: PixelSettings, *, where: str) 
                 f"{', '.join(map(repr, list(row)[:5]))}, ...)"
             )
         return columns
-    columns = sorted(fnmatch.filter(list(row), pixels.columns), key=_natural_key)
+    columns = sorted(fnmatch.filter(list(row), pixels.columns), key=natural_key)
     if len(columns) != needed:
         raise ConfigError(
             f"{where}.pixels.columns: {len(columns)} columns match {pixels.columns!r}, but "

@@ -19,6 +19,7 @@ __all__ = [
     "BlockSettings",
     "PixelSettings",
     "TransferSettings",
+    "plain",
     "settings_problems",
 ]
 
@@ -138,3 +139,14 @@ def _pixel_problems(pixels: Any) -> list[str]:
                 f"{list(settings.shape)} × {settings.channels} channel(s) needs {needed}"
             )
     return problems
+
+
+def plain(value: Any) -> Any:
+    """A parameter value as JSON-ready data (settings as mappings by alias, tuples as lists)."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", by_alias=True)
+    if isinstance(value, tuple | list):
+        return [plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value

@@ -18,8 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -32,14 +30,15 @@ from pipeline.config import ConfigError
 from pipeline.document import Document
 from pipeline.registry import register
 
-from .outputs import move_into, prediction, write_json, write_predictions, write_report
-from .pixels import ImageData, collect_images, document_image
+from .outputs import pixel_baseline, prediction, split_scores, write_json, write_outputs
+from .pixels import ImageData, collect_images, document_image, natural_key
 from .settings import (
     DEFAULT_BLOCKS,
     AugmentSettings,
     BlockSettings,
     PixelSettings,
     TransferSettings,
+    plain,
     settings_problems,
 )
 from .transfer import MODEL_FILE, WEIGHTS_FILE
@@ -137,13 +136,13 @@ class ImageCnnTask:
         """The constructor parameters, JSON-ready (settings as plain mappings)."""
         from pipeline.registry import parameters
 
-        return {name: _plain(getattr(self, name)) for name in parameters(type(self))}
+        return {name: plain(getattr(self, name)) for name in parameters(type(self))}
 
     def _settings(self) -> tuple[PixelSettings, list[BlockSettings], AugmentSettings | None]:
-        pixels = PixelSettings.model_validate(_plain(self.pixels))
-        blocks = [BlockSettings.model_validate(_plain(b)) for b in self.blocks]
+        pixels = PixelSettings.model_validate(plain(self.pixels))
+        blocks = [BlockSettings.model_validate(plain(b)) for b in self.blocks]
         augment = (
-            None if self.augment is None else AugmentSettings.model_validate(_plain(self.augment))
+            None if self.augment is None else AugmentSettings.model_validate(plain(self.augment))
         )
         return pixels, blocks, augment
 
@@ -179,18 +178,16 @@ class ImageCnnTask:
         blocks: list[BlockSettings],
         augment: AugmentSettings | None,
     ) -> Self:
-        from components.ml.metrics import classification_metrics
-        from components.ml.plots import confusion_png
-        from components.models.training import Trainer, plot_learning_curve, seed_everything
+        from components.models.training import Trainer, seed_everything
 
         from .augment import ImageBatcher
         from .shapes import plan_network, summary_rows
 
         data, self.columns_ = collect_images(corpus, pixels=pixels, label=self.label, where=where)
-        self.classes_ = sorted(set(data.labels), key=_natural_key)
+        self.classes_ = sorted(set(data.labels), key=natural_key)
         if len(self.classes_) < 2:
             raise ConfigError(f"{where}.label: the images hold {len(self.classes_)} class; need 2+")
-        split = HoldoutSettings.model_validate(_plain(self.split))
+        split = HoldoutSettings.model_validate(plain(self.split))
         try:
             holdout = holdout_split(
                 data.labels, test=split.test, validation=split.validation,
@@ -205,7 +202,7 @@ class ImageCnnTask:
         if self.transfer is not None:
             from .transfer import resolve_source
 
-            transfer = TransferSettings.model_validate(_plain(self.transfer))
+            transfer = TransferSettings.model_validate(plain(self.transfer))
             source = (resolve_source(transfer.from_, folder, where=where), transfer.freeze)
         index = {c: i for i, c in enumerate(self.classes_)}
         y = np.asarray([index[label] for label in data.labels], dtype=np.int64)
@@ -249,15 +246,10 @@ class ImageCnnTask:
         seconds = time.perf_counter() - t0
         self.device_ = trainer.device_
         proba = self._proba(data.images)
-        test, validation = data.subset(holdout.test), data.subset(holdout.validation)
-        parts = {"test": holdout.test, "validation": holdout.validation}
         scores = {
-            name: classification_metrics(
-                part.labels, [self.classes_[i] for i in proba[idx].argmax(1)],
-                proba[idx], classes=self.classes_,
-            ) if len(part) else None
-            for (name, idx), part in zip(parts.items(), (test, validation), strict=True)
-        }  # fmt: skip
+            "test": split_scores(data.labels, proba, holdout.test, self.classes_),
+            "validation": split_scores(data.labels, proba, holdout.validation, self.classes_),
+        }
         self.summary_ = summary_rows(rows)
         metrics: dict[str, Any] = {
             "model": self.model,
@@ -265,7 +257,9 @@ class ImageCnnTask:
             "f1_macro": scores["test"]["f1_macro"] if scores["test"] else None,
             "test": scores["test"],
             "validation": scores["validation"],
-            "baseline": self._baseline(data, holdout) if self.baseline and len(test) else None,
+            "baseline": pixel_baseline(data.images, data.labels, holdout.train, holdout.test)
+            if self.baseline and len(holdout.test)
+            else None,
             "split": {"settings": split.model_dump(), "sizes": holdout.sizes()},
             "images": len(data),
             "skipped": dict(data.skipped),
@@ -283,30 +277,14 @@ class ImageCnnTask:
             "device": str(self.device_),
             "history": [{k: v for k, v in h.items() if k != "grad_norms"} for h in history],
         }
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.staging-", dir=folder.parent))
-        try:
-            write_json(staging / "metrics.json", metrics)
-            split_of = np.full(len(data), "train", dtype=object)
-            split_of[holdout.validation], split_of[holdout.test] = "validation", "test"
-            write_predictions(
-                staging / "predictions.jsonl", data.ids, data.labels, proba, self.classes_,
-                list(split_of),
-            )  # fmt: skip
-            if scores["test"]:
-                confusion_png(
-                    scores["test"]["confusion_matrix"], self.classes_,
-                    staging / "confusion_matrix.png",
-                )  # fmt: skip
-            monitor = trainer.monitor if val is not None else "train_loss"
-            plot_learning_curve(history, staging / "learning_curve.png", monitor=monitor)
-            write_report(staging, folder.name, metrics)
-            move_into(staging, folder)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        monitor = trainer.monitor if val is not None else "train_loss"
+        parts = np.full(len(data), "train", dtype=object)
+        parts[holdout.validation], parts[holdout.test] = "validation", "test"
+        write_outputs(folder, metrics, data, proba, self.classes_, list(parts), history, monitor)
         self.metrics_ = metrics
         logger.info(
             "task %s (image-cnn): test accuracy %s on %d images; trained in %.1f s",
-            folder.name, metrics["accuracy"], len(test), seconds,
+            folder.name, metrics["accuracy"], len(holdout.test), seconds,
         )  # fmt: skip
         return self
 
@@ -331,24 +309,6 @@ class ImageCnnTask:
             sort_keys=True,
         )
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-    def _baseline(self, data: ImageData, holdout: Any) -> dict[str, Any]:
-        """Logistic regression on the raw pixels of the same training part, scored on the
-        same test part (what the CNN should beat)."""
-        from sklearn.linear_model import LogisticRegression
-
-        flat = data.images.reshape(len(data), -1)
-        t0 = time.perf_counter()
-        model = LogisticRegression(max_iter=2000).fit(
-            flat[holdout.train], [data.labels[i] for i in holdout.train]
-        )
-        predicted = model.predict(flat[holdout.test])
-        truth = np.asarray([data.labels[i] for i in holdout.test])
-        return {
-            "model": "logistic regression on the raw pixels",
-            "accuracy": float(np.mean(predicted == truth)),
-            "seconds": round(time.perf_counter() - t0, 3),
-        }
 
     # ------------------------------------------------------------- use
 
@@ -460,19 +420,3 @@ class ImageCnnTask:
         task.device_ = resolve_device(task.device)
         task.network_.to(task.device_).eval()
         return task
-
-
-def _plain(value: Any) -> Any:
-    """A parameter value as JSON-ready data (settings as mappings by alias, tuples as lists)."""
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json", by_alias=True)
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return value
-
-
-def _natural_key(name: str) -> tuple[Any, ...]:
-    """Class names in natural order ("2" before "10")."""
-    return (0, int(name), "") if name.lstrip("-").isdigit() else (1, 0, name)
