@@ -171,14 +171,27 @@ def _upstream_keys(params: Mapping[str, Any], fitted: Mapping[str, str]) -> list
     """The fingerprints of what this task reads besides the documents: the earlier tasks it
     names in a parameter (a sentiment task's `topics: topics` reads that task's predictions)
     and any fitted task folder a parameter points to (a classifier's `init_from: runs/lm/
-    tasks/lm`), so refitting those refits this one."""
-    named = {v for v in params.values() if isinstance(v, str)}
+    tasks/lm`, an image CNN's `transfer: {from: runs/a/tasks/digits}`: nested mappings are
+    looked into), so refitting those refits this one."""
+    named = set(_strings(params))
     keys = [f"task:{name}:{fitted[name]}" for name in sorted(named & set(fitted))]
     for value in sorted(named - set(fitted)):
         stamp = Path(value).expanduser() / ".fingerprint"
         if len(value) < 4096 and stamp.is_file():
             keys.append(f"folder:{value}:{stamp.read_text().strip()}")
     return keys
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string value of a parameter tree (mappings and lists looked into)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
 
 
 def pipeline_record(

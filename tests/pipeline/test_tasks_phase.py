@@ -240,3 +240,35 @@ def test_a_task_starting_from_another_runs_task_is_refitted_when_that_one_is(tmp
     pretrained["tasks"]["baseline"]["smoothing"] = 0.5  # the other run refits its task
     run(pretrained)
     assert run(config).manifest["tasks"]["fine"]["reused"] is False
+
+
+@register("task", "nested-follower")
+class NestedFollower(MajorityBaseline):
+    """Like `folder-follower`, with the folder inside a mapping (`transfer: {from: FOLDER}`)."""
+
+    def __init__(
+        self, *, transfer: dict | None = None, label: str = "label", smoothing: float = 0.0
+    ):
+        super().__init__(label=label, smoothing=smoothing)
+        self.transfer = transfer
+
+    def fit(self, corpus: Iterable[Document], run_dir: Path) -> NestedFollower:
+        folder = Path((self.transfer or {})["from"])
+        earlier = orjson.loads((folder / "model.json").read_bytes())
+        self.classes_, self.majority_ = earlier["classes"], earlier["majority"]
+        return self
+
+
+def test_a_folder_named_inside_a_mapping_parameter_is_followed_too(tmp_path, lee_texts):
+    corpus, _ = _labelled_corpus(tmp_path / "lee.jsonl", lee_texts[:40])
+    (tmp_path / "pre").mkdir()
+    pretrained = _config(tmp_path / "pre", corpus)
+    run(pretrained)
+    folder = str(tmp_path / "pre" / "run" / "tasks" / "baseline")
+    config = _config(tmp_path, corpus)
+    config["tasks"] = {"fine": {"model": "nested-follower", "transfer": {"from": folder}}}
+    run(config)
+    assert run(config).manifest["tasks"]["fine"]["reused"] is True
+    pretrained["tasks"]["baseline"]["smoothing"] = 0.5
+    run(pretrained)
+    assert run(config).manifest["tasks"]["fine"]["reused"] is False
