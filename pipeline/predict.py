@@ -73,6 +73,10 @@ class PredictOptionError(ValueError):
     """A prediction option the model does not take, or a value out of range (one line)."""
 
 
+#: a corpus setting naming what the training run read, replaced by what predict reads
+SOURCE_KEYS = ("path", "dataset")
+
+
 def _flag(name: str, as_flags: bool) -> str:
     return "--" + name.replace("_", "-") if as_flags else name
 
@@ -195,9 +199,11 @@ class ModelFolder:
         """The corpus settings to read `path` with: the training run's reader settings,
         or `reader` (with its defaults), updated by `overrides`; validated like a config.
 
+        The training run's source (`path`, or a bundled `dataset` such as the table
+        reader's `sklearn:digits`) is never kept: `path` is what is read.
         Raises `ConfigError` naming `corpus.KEY` for a bad reader or parameter.
         """
-        corpus = {k: v for k, v in self.corpus.items() if k != "path"}
+        corpus = {k: v for k, v in self.corpus.items() if k not in SOURCE_KEYS}
         if reader is not None and reader != corpus.get("reader"):
             kept = ("max_chars",)
             corpus = {"reader": reader, **{k: corpus[k] for k in kept if k in corpus}}
