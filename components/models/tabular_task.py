@@ -96,6 +96,11 @@ class TabularTask:
 
     model: ClassVar[str] = "tabular"
     version: ClassVar[str] = "1"
+    #: the cross-validated scores in metrics.json's cv.summary (what `search:` may optimize)
+    search_metrics: ClassVar[tuple[str, ...]] = (
+        "accuracy", "f1_macro", "f1_weighted", "precision_macro", "recall_macro", "roc_auc",
+        "log_loss", "positive_recall", "positive_roc_auc",
+    )  # fmt: skip
 
     def __init__(
         self,
