@@ -99,7 +99,7 @@ def _draw(
         ax.set_ylabel(result.get("scoring", "score"))
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right", fontsize=9)
+        ax.legend(loc="best", fontsize=9)
         fig.tight_layout()
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=110)

@@ -44,6 +44,11 @@ MAX_GAP = 0.10
 
 VerdictKind = Literal["high bias", "high variance", "fine"]
 DEFAULT_SIZES = (0.1, 0.3, 0.55, 0.8, 1.0)
+#: scikit-learn scorer names a classification curve may use
+Scoring = Literal[
+    "accuracy", "balanced_accuracy", "f1_macro", "f1_micro", "f1_weighted",
+    "precision_macro", "recall_macro",
+]  # fmt: skip
 
 
 class LearningCurveSettings(BaseModel):
@@ -66,8 +71,8 @@ class ValidationCurveSettings(BaseModel):
 class CurveSettings(BaseModel):
     """`curves:` of a task. `learning` and `validation` are each optional (with neither,
     the learning curve runs with its default sizes); `folds`: cross-validation folds of
-    the training part (None: the task's `cv.folds`, else 3); `scoring`: a scikit-learn
-    scorer name (accuracy, f1_macro, ...); `min_train_score` and `max_gap`: the verdict's
+    the training part (None: the task's `cv.folds`, else 3); `scoring`: the scikit-learn
+    scorer (accuracy, balanced_accuracy, f1_macro, ...); `min_train_score` and `max_gap`: the verdict's
     thresholds (see `diagnose`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -75,7 +80,7 @@ class CurveSettings(BaseModel):
     learning: LearningCurveSettings | None = None
     validation: ValidationCurveSettings | None = None
     folds: int | None = None
-    scoring: str = "accuracy"
+    scoring: Scoring = "accuracy"
     min_train_score: float = MIN_TRAIN_SCORE
     max_gap: float = MAX_GAP
 
@@ -87,11 +92,16 @@ class CurveSettings(BaseModel):
 
 
 def curve_problems(
-    spec: Mapping[str, Any] | None, estimator_params: Sequence[str], path: str = "curves"
+    spec: Mapping[str, Any] | None,
+    estimator_params: Sequence[str],
+    path: str = "curves",
+    *,
+    params_model: type[BaseModel] | None = None,
 ) -> list[str]:
     """What is wrong with validated `curves:` settings, as "key: message" lines (cheap):
-    sizes in (0, 1], at least 2 folds, a known scorer, and a `validation.param` that is
-    one of `estimator_params` (with a did-you-mean)."""
+    sizes in (0, 1], at least 2 folds, a `validation.param` that is one of
+    `estimator_params` (with a did-you-mean), and, given the model's parameter schema
+    `params_model`, `validation.values` that the parameter accepts."""
     from pipeline.hints import did_you_mean
 
     if spec is None:
@@ -121,22 +131,29 @@ def curve_problems(
             )
         if not settings.validation.values:
             problems.append(f"{path}.validation.values: give at least one value")
-    problems.extend(_scoring_problems(settings.scoring, path))
+        elif param in estimator_params and params_model is not None:
+            problems.extend(_value_problems(params_model, param, settings.validation.values, path))
     return problems
 
 
-def _scoring_problems(scoring: str, path: str) -> list[str]:
-    from sklearn.metrics import get_scorer_names
+def _value_problems(
+    params_model: type[BaseModel], param: str, values: Sequence[Any], path: str
+) -> list[str]:
+    """A line per value of `values` that the parameter `param` of `params_model` refuses."""
+    from pydantic import ValidationError
 
-    names = get_scorer_names()
-    if scoring in names:
-        return []
-    from pipeline.hints import did_you_mean
-
-    return [
-        f"{path}.scoring: {scoring!r} is not a scikit-learn scorer"
-        f"{did_you_mean(scoring, names)} (e.g. accuracy, f1_macro, balanced_accuracy)"
-    ]
+    problems = []
+    for i, value in enumerate(values):
+        try:
+            params_model.model_validate({param: value})
+        except ValidationError as exc:
+            errors = [e for e in exc.errors(include_url=False) if e["loc"][:1] == (param,)]
+            if errors:
+                problems.append(
+                    f"{path}.validation.values[{i}]: {value!r} is not a valid {param}: "
+                    f"{errors[0]['msg']}"
+                )
+    return problems
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from components.ml.splits import (
     split_problems,
 )
 from components.represent.tokens import Field, token_stream
-from pipeline.config import ConfigError
+from pipeline.config import ConfigError, component_model
 from pipeline.document import Document
 from pipeline.registry import parameters
 from pipeline.report_sections import image_block, metrics_block, text_block, write_section
@@ -138,7 +138,11 @@ class TextClassificationTask:
         for `test_corpus`, `curves` and `self_training` settings, and the estimator's own
         (`estimator_problems`)."""
         return [
-            *curve_problems(params.get("curves"), cls.estimator_parameter_names()),
+            *curve_problems(
+                params.get("curves"),
+                cls.estimator_parameter_names(),
+                params_model=component_model("task", cls.model),
+            ),
             *self_training_problems(params.get("self_training")),
             *split_problems(params.get("split")),
             *cv_problems(params.get("cv")),

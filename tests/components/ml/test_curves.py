@@ -148,3 +148,9 @@ def test_validation_curve_param_must_be_a_model_parameter(tmp_path):
     message = str(error.value)
     assert "tasks.topic.curves.validation.param: 'c' is not a parameter" in message
     assert "did you mean 'C'?" in message
+
+    config["tasks"]["topic"]["curves"]["validation"] = {"param": "C", "values": [0.1, "large"]}
+    with pytest.raises(
+        ConfigError, match=r"tasks\.topic\.curves\.validation\.values\[1\]: 'large'"
+    ):
+        resolve_config(config)
