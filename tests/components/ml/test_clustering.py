@@ -63,6 +63,11 @@ def test_agglomerative_and_dbscan_are_scikit_learns_and_find_the_digits(digits, 
     labels = cl.agglomerative_labels(X, linkage="ward", n_clusters=3)
     assert np.array_equal(labels, AgglomerativeClustering(n_clusters=3).fit_predict(X))
     assert cl.external_scores(y, labels)["nmi"] > 0.95
+    cut = cl.agglomerative_labels(X, linkage="complete", distance_threshold=60.0)
+    expected = AgglomerativeClustering(
+        n_clusters=None, linkage="complete", distance_threshold=60.0
+    ).fit_predict(X)
+    assert np.array_equal(cut, expected) and len(np.unique(cut)) > 1
 
     curve = cl.k_distances(X, 10)
     assert curve.shape == (len(X),) and np.all(np.diff(curve) >= 0)
