@@ -116,6 +116,15 @@ def report_blocks(
         ),
         table_block("Held-out ratings", ["model", "RMSE", "MAE", f"P@{k}", f"R@{k}"], rows),
     ]
+    catalogue = metrics.get("catalogue") or {}
+    if catalogue:
+        cells = [
+            [MODEL_NAMES.get(name, name), _cell(f[f"precision@{k}"]), _cell(f[f"recall@{k}"])]
+            for name, f in catalogue.items()
+        ]
+        blocks.append(
+            table_block("Ranking the whole catalogue", ["model", f"P@{k}", f"R@{k}"], cells)
+        )
     hybrid = metrics.get("hybrid")
     if hybrid:
         blocks.append(
@@ -139,4 +148,6 @@ def report_blocks(
             table_block("Recommendations (first users, top 5)", ["user", "items"], listed)
         )
     blocks.append(text_block(metrics["protocol"] + "."))
+    if catalogue:
+        blocks.append(text_block(metrics["catalogue_protocol"] + "."))
     write_section(folder, "Recommendations", blocks, order=50)

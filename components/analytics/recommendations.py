@@ -40,6 +40,12 @@ PROTOCOL = (
     "items), recall = relevant in the top {k} / relevant held-out items, averaged over users"
 )
 
+CATALOGUE = (
+    "whole catalogue: every item a user did not rate in training ranked by the model's score; "
+    "precision@{k} = relevant held-out items (rated >= {relevant}) in the top {k} / {k}, "
+    "recall@{k} = the same / relevant held-out items, averaged over users with one"
+)
+
 
 @register("task", "mf")
 class MatrixFactorizationTask(AnalyticsTask):
@@ -47,8 +53,9 @@ class MatrixFactorizationTask(AnalyticsTask):
     `hybrid`, a content-based and a blended recommender measured beside it.
 
     - `user`, `item`, `rating`: column names in each document's `meta["row"]`.
-    - `solver` "als" | "sgd", `factors`, `reg` (per-rating L2), `epochs`, `learning_rate`
-      (SGD), `seed`: the model (`components.ml.recommend.BiasedMF`).
+    - `solver` "als" | "sgd", `factors`, `reg` (per-rating L2 of the factors), `bias_reg`
+      (L2 of the biases; null: per rating too), `epochs`, `learning_rate` (SGD), `seed`:
+      the model (`components.ml.recommend.BiasedMF`).
     - `split`: `{fraction: 0.2, by: random | latest, timestamp: timestamp, seed: 0}`.
     - `k`: recommendations per user and the cut-off of precision@k / recall@k; `relevant`:
       the lowest rating that counts as relevant (and liked, for content profiles).
@@ -71,9 +78,10 @@ class MatrixFactorizationTask(AnalyticsTask):
         rating: str = "rating",
         solver: Literal["als", "sgd"] = "als",
         factors: Annotated[int, Range(ge=0)] = 20,
-        reg: Annotated[float, Range(ge=0.0)] = 0.1,
+        reg: Annotated[float, Range(ge=0.0)] = 0.2,
+        bias_reg: Annotated[float, Range(ge=0.0)] | None = 5.0,
         epochs: Annotated[int, Range(ge=1)] = 15,
-        learning_rate: Annotated[float, Range(gt=0.0)] = 0.01,
+        learning_rate: Annotated[float, Range(gt=0.0)] = 0.02,
         split: dict[str, Any] | None = None,
         k: Annotated[int, Range(ge=1)] = 10,
         relevant: float = 4.0,
@@ -86,6 +94,7 @@ class MatrixFactorizationTask(AnalyticsTask):
         self.solver = solver
         self.factors = factors
         self.reg = reg
+        self.bias_reg = bias_reg
         self.epochs = epochs
         self.learning_rate = learning_rate
         self.split = split
@@ -128,6 +137,7 @@ class MatrixFactorizationTask(AnalyticsTask):
             factors=self.factors if factors is None else factors,
             solver=self.solver if factors is None else "als",
             reg=self.reg,
+            bias_reg=self.bias_reg,
             epochs=self.epochs if factors is None else min(self.epochs, 10),
             learning_rate=self.learning_rate,
             seed=self.seed,
@@ -165,6 +175,11 @@ class MatrixFactorizationTask(AnalyticsTask):
                 "users need at least two ratings each, or raise the fraction"
             )
         item_matrix = self._item_matrix(data) if hybrid is not None else None
+        if hybrid is not None and item_matrix is None:
+            raise ConfigError(
+                f"{where}.hybrid.content: the columns {hybrid.content} hold no words for any "
+                "item: name the columns that describe the items (e.g. title, genres)"
+            )
         validation = np.zeros_like(held)
         if item_matrix is not None:  # carved from the training ratings, as the test part was
             train = np.flatnonzero(~held)
@@ -207,6 +222,8 @@ class MatrixFactorizationTask(AnalyticsTask):
             "k": self.k,
             "protocol": PROTOCOL.format(k=self.k, relevant=self.relevant),
             "models": result.models,
+            "catalogue": result.catalogue,
+            "catalogue_protocol": CATALOGUE.format(k=self.k, relevant=self.relevant),
             "hybrid": None
             if hybrid is None
             else {

