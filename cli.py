@@ -445,17 +445,24 @@ def _open_model(model_dir: Path) -> Any:
 
 
 def _model_inputs(
-    model: Any, inputs: list[str], texts: list[str], reader: str | None, set_: list[str]
+    model: Any,
+    inputs: list[str],
+    texts: list[str],
+    reader: str | None,
+    set_: list[str],
+    *,
+    labelled: bool = False,
 ) -> Any:
     """The reader items of `nlp predict`/`nlp evaluate`: each INPUT read with the model's
-    reader settings (or --reader/--set), `-` as one text per line of stdin, then --text."""
+    reader settings (or --reader/--set), `-` as one text per line of stdin, then --text.
+    Only `labelled` inputs (evaluate) keep the training reader's `label_column`."""
     from pipeline.config import ConfigError
     from pipeline.predict import check_overrides, text_documents
 
     try:
         overrides = check_overrides(set_)
         specs = [
-            model.corpus_spec(path, reader=reader, overrides=overrides)
+            model.corpus_spec(path, reader=reader, overrides=overrides, labelled=labelled)
             for path in inputs
             if path != "-"
         ]
@@ -633,7 +640,7 @@ def _evaluate_model(model_dir: Path, args: list[str], json_out: Path | None) -> 
         )
     model = _open_model(model_dir)
     reader = options["--reader"][-1] if options["--reader"] else None
-    items = _model_inputs(model, inputs, [], reader, options["--set"])
+    items = _model_inputs(model, inputs, [], reader, options["--set"], labelled=True)
     try:
         metrics = model.task.evaluate(annotated_documents(model, items))
     except ValueError as exc:

@@ -195,15 +195,19 @@ class ModelFolder:
         *,
         reader: str | None = None,
         overrides: Mapping[str, Any] | None = None,
+        labelled: bool = True,
     ) -> CorpusSpec:
         """The corpus settings to read `path` with: the training run's reader settings,
         or `reader` (with its defaults), updated by `overrides`; validated like a config.
 
         The training run's source (`path`, or a bundled `dataset` such as the table
-        reader's `sklearn:digits`) is never kept: `path` is what is read.
+        reader's `sklearn:digits`) is never kept: `path` is what is read. Unless
+        `labelled` (evaluation), the training reader's `label_column` is dropped too, so
+        files without labels can be predicted.
         Raises `ConfigError` naming `corpus.KEY` for a bad reader or parameter.
         """
-        corpus = {k: v for k, v in self.corpus.items() if k not in SOURCE_KEYS}
+        dropped = SOURCE_KEYS if labelled else (*SOURCE_KEYS, "label_column")
+        corpus = {k: v for k, v in self.corpus.items() if k not in dropped}
         if reader is not None and reader != corpus.get("reader"):
             kept = ("max_chars",)
             corpus = {"reader": reader, **{k: corpus[k] for k in kept if k in corpus}}
