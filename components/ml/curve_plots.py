@@ -84,8 +84,8 @@ def _draw(
             ("train", "training", TRAIN_COLOUR),
             ("validation", "validation (held-out folds)", VALIDATION_COLOUR),
         ):
-            mean = np.asarray(result[key]["mean"], dtype=float)
-            std = np.asarray(result[key]["std"], dtype=float)
+            mean = np.asarray([np.nan if v is None else v for v in result[key]["mean"]], float)
+            std = np.asarray([np.nan if v is None else v for v in result[key]["std"]], float)
             ax.plot(x, mean, "o-", color=colour, label=name)
             ax.fill_between(x, mean - std, mean + std, color=colour, alpha=0.18, linewidth=0)
         if "best" in result:

@@ -277,13 +277,20 @@ def _last_row(scores: Any) -> np.ndarray:
     return array
 
 
-def _summary(rows: np.ndarray) -> dict[str, list[float]]:
-    """Per-setting mean and std of a (settings x folds) array, NaN fits left out."""
+def _number(value: Any) -> float | None:
+    """A score rounded for JSON; a failed fit's NaN as None (JSON has no NaN)."""
+    return round(float(value), 6) if np.isfinite(value) else None
+
+
+def _summary(rows: np.ndarray) -> dict[str, Any]:
+    """Per-setting mean and std of a (settings x folds) array, NaN fits left out, and the
+    per-fold scores (None for a fit that failed)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a setting whose every fold failed
         return {
-            "mean": [round(float(v), 6) for v in np.nanmean(rows, axis=1)],
-            "std": [round(float(v), 6) for v in np.nanstd(rows, axis=1)],
+            "mean": [_number(v) for v in np.nanmean(rows, axis=1)],
+            "std": [_number(v) for v in np.nanstd(rows, axis=1)],
+            "folds": [[_number(v) for v in row] for row in rows],
         }
 
 
@@ -307,11 +314,12 @@ def learning_curves(
     "validation": {...}, "scoring", "verdict": Verdict.to_dict()}`. A fit that fails
     (e.g. a size too small to hold two classes) scores NaN, is logged and left out.
     """
+    from sklearn.exceptions import FitFailedWarning
     from sklearn.model_selection import learning_curve
 
     with warnings.catch_warnings(), _one_blas_thread():
-        warnings.filterwarnings("ignore", message=".*fits failed.*")
-        warnings.filterwarnings("ignore", message=".*score.*non-finite.*")
+        warnings.simplefilter("ignore", FitFailedWarning)  # counted by _log_failures
+        warnings.filterwarnings("ignore", message=".*non-finite.*")
         n, train, validation = learning_curve(
             estimator,
             X,
@@ -324,16 +332,16 @@ def learning_curves(
             error_score=np.nan,
         )
     _log_failures(validation, "learning curve")
-    means = np.nanmean(validation, axis=1)
-    rising = float(means[-1] - means[-2]) if len(means) > 1 else None
+    means = [m for m in _summary(validation)["mean"] if m is not None]
+    rising = means[-1] - means[-2] if len(means) > 1 else None
     verdict = diagnose(
         train, validation, min_train_score=min_train_score, max_gap=max_gap, rising=rising
     )
     return {
         "sizes": [int(v) for v in n],
         "fractions": [float(s) for s in sizes],
-        "train": {**_summary(train), "folds": train.round(6).tolist()},
-        "validation": {**_summary(validation), "folds": validation.round(6).tolist()},
+        "train": _summary(train),
+        "validation": _summary(validation),
         "scoring": scoring,
         "verdict": verdict.to_dict(),
     }
@@ -357,11 +365,12 @@ def validation_curves(
     Returns `{"param", "values", "train", "validation", "scoring", "verdicts": [...],
     "best": {"value", "index"}, "verdict": the best value's}`.
     """
+    from sklearn.exceptions import FitFailedWarning
     from sklearn.model_selection import validation_curve
 
     with warnings.catch_warnings(), _one_blas_thread():
-        warnings.filterwarnings("ignore", message=".*fits failed.*")
-        warnings.filterwarnings("ignore", message=".*score.*non-finite.*")
+        warnings.simplefilter("ignore", FitFailedWarning)  # counted by _log_failures
+        warnings.filterwarnings("ignore", message=".*non-finite.*")
         train, validation = validation_curve(
             estimator,
             X,
@@ -386,8 +395,8 @@ def validation_curves(
     return {
         "param": param,
         "values": list(values),
-        "train": {**_summary(train), "folds": train.round(6).tolist()},
-        "validation": {**_summary(validation), "folds": validation.round(6).tolist()},
+        "train": _summary(train),
+        "validation": _summary(validation),
         "scoring": scoring,
         "verdicts": verdicts,
         "best": {"value": values[best], "index": best},
