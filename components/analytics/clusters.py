@@ -315,10 +315,13 @@ class KMeansClusters(ClusterTask):
 
 @register("task", "agglomerative")
 class AgglomerativeClusters(ClusterTask):
-    """Agglomerative (hierarchical) clustering: `linkage` ward, average, complete or single;
-    `k` clusters, or the tree cut at `distance_threshold` (set `k: null`). Sparse TF-IDF is
-    first reduced by a seeded LSA (n/10 dimensions, 10 to 100; `dense_dims` in metrics). The whole distance tree is built in
-    memory: meant for up to some tens of thousands of documents. Other settings as `kmeans`.
+    """Agglomerative (hierarchical) clustering of the documents or table rows.
+
+    `linkage` ward, average, complete or single; `k` clusters, or the tree cut at
+    `distance_threshold` (set `k: null`). Sparse TF-IDF is first reduced by a seeded LSA
+    (n/10 dimensions, 10 to 100; `dense_dims` in metrics). The whole distance tree is built
+    in memory: meant for up to some tens of thousands of documents. Other settings as
+    `kmeans`.
     """
 
     method = "agglomerative"
@@ -366,11 +369,13 @@ class AgglomerativeClusters(ClusterTask):
 
 @register("task", "dbscan")
 class DbscanClusters(ClusterTask):
-    """DBSCAN: clusters are dense regions (`min_samples` rows within `eps`), the rest noise
-    (counted, cluster -1 in the predictions of the fit). `eps: null` takes the knee of the
-    k-distance curve (plotted in `k_distance.png`). Sparse TF-IDF is first reduced by a
-    seeded LSA (n/10 dimensions, 10 to 100; rows l2-normalized). Other settings as `kmeans`; `predict` gives
-    a new document the cluster of the nearest centroid.
+    """DBSCAN clustering: dense regions of the documents or rows, the rest noise.
+
+    Clusters are dense regions (`min_samples` rows within `eps`), the rest noise (counted,
+    cluster -1 in the predictions of the fit). `eps: null` takes the knee of the k-distance
+    curve (plotted in `k_distance.png`). Sparse TF-IDF is first reduced by a seeded LSA
+    (n/10 dimensions, 10 to 100; rows l2-normalized). Other settings as `kmeans`; `predict`
+    gives a new document the cluster of the nearest centroid.
     """
 
     method = "dbscan"

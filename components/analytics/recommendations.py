@@ -49,8 +49,10 @@ CATALOGUE = (
 
 @register("task", "mf")
 class MatrixFactorizationTask(AnalyticsTask):
-    """Matrix factorization with biases (ALS or SGD) of ratings in `meta["row"]`; with
-    `hybrid`, a content-based and a blended recommender measured beside it.
+    """Recommendations by matrix factorization with biases (ALS or SGD) of ratings.
+
+    The ratings are in each document's `meta["row"]`; with `hybrid`, a content-based and a
+    blended recommender are measured beside it.
 
     - `user`, `item`, `rating`: column names in each document's `meta["row"]`.
     - `solver` "als" | "sgd", `factors`, `reg` (per-rating L2 of the factors), `bias_reg`

@@ -61,8 +61,9 @@ DEFAULT_SPLIT = HoldoutSettings(test=0.2, validation=0.1, seed=1)
 
 @register("task", "image-cnn")
 class ImageCnnTask:
-    """A CNN over images held as pixel columns of table rows: Conv → ReLU → Pool per block,
-    Flatten → Dense → Dropout → Softmax.
+    """An image classifier: a CNN over images held as pixel columns of table rows.
+
+    Conv → ReLU → Pool per block, Flatten → Dense → Dropout → Softmax.
 
     `pixels` (columns, shape, channels, scale), `label` (the meta key of the class),
     `blocks` (per block: filters, kernel, stride, padding same|valid|int, pool
