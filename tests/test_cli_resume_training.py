@@ -123,6 +123,21 @@ def test_a_killed_training_run_resumes_and_ends_as_an_uninterrupted_one(shared_d
         writer.writeheader()
         writer.writerows(rows)
 
+    # the uninterrupted run goes on beside the killed one (it waits on no one); its output
+    # goes to a file, not a pipe nobody reads while it runs
+    straight_run = tmp_path / "straight"
+    straight_stderr = tmp_path / "straight.stderr"
+    with straight_stderr.open("wb") as stderr:
+        straight = subprocess.Popen(
+            _command(
+                _write_config(tmp_path / "straight.yaml", csv_path, straight_run),
+                tmp_path / "straight.log",
+            ),
+            cwd=ROOT,
+            env=_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     killed_run = tmp_path / "killed"
     config = _write_config(tmp_path / "killed.yaml", csv_path, killed_run)
     task_dir = killed_run / "tasks" / TASK
@@ -145,19 +160,8 @@ def test_a_killed_training_run_resumes_and_ends_as_an_uninterrupted_one(shared_d
     assert [row["epoch"] for row in history] == list(range(1, EPOCHS + 1))
     assert not (task_dir / "checkpoint.pt").exists()  # training finished: checkpoint gone
 
-    straight_run = tmp_path / "straight"
-    straight = subprocess.run(
-        _command(
-            _write_config(tmp_path / "straight.yaml", csv_path, straight_run),
-            tmp_path / "straight.log",
-        ),
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert straight.returncode == 0, straight.stderr[-3000:]
+    straight.wait(timeout=240)
+    assert straight.returncode == 0, straight_stderr.read_text()[-3000:]
     assert "resuming" not in (tmp_path / "straight.log").read_text(encoding="utf-8")
     straight_dir = straight_run / "tasks" / TASK
 
