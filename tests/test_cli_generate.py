@@ -196,32 +196,6 @@ def test_an_invalid_value_is_one_line_and_exit_2(echo, flag, value, says):
     assert "Traceback" not in result.stderr
 
 
-def test_a_classifier_takes_no_generation_option(tmp_path):
-    import yaml
-
-    config = {
-        "name": "newsgroups",
-        "corpus": {"reader": "newsgroups-mini"},
-        "stages": [{"tokenize": {"backend": "regex"}}],
-        "tasks": {"topic": {"model": "naive-bayes", "label": "label", "seed": 1}},
-        "output": {"dir": str(tmp_path / "run")},
-    }
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    code = tmp_path / "none.py"
-    code.write_text("")
-    trained = nlp(code, "run", "--quiet", str(tmp_path / "config.yaml"))
-    assert trained.returncode == 0, trained.stderr
-    model = tmp_path / "run" / "tasks" / "topic"
-    plain = nlp(code, "predict", str(model), "--text", "NASA launched the shuttle into orbit")
-    assert plain.returncode == 0, plain.stderr
-    assert set(_lines(plain.stdout)[0]) == {"id", "label", "probabilities"}
-    refused = nlp(code, "predict", str(model), "--text", "NASA", "--beam", "4")
-    assert refused.returncode == 2
-    [message] = refused.stderr.strip().splitlines()
-    assert "--beam" in message and "'naive-bayes'" in message
-    assert "takes no generation option" in message
-
-
 def test_the_python_api_checks_options_the_same_way():
     class Generator:
         model = "lm"

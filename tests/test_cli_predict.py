@@ -157,3 +157,11 @@ def test_training_progress_shows_each_epochs_losses_on_the_terminal(tmp_path):
     text = " ".join(result.stderr.split())  # rich wraps long lines on a narrow terminal
     assert "topic epoch 1: train_loss" in text and "topic epoch 2: train_loss" in text
     assert text.count("val_loss") == 2 and "INFO:" not in text  # rich's level column, once
+
+
+def test_a_classifier_takes_no_generation_option(newsgroups_model):
+    refused = nlp("predict", str(newsgroups_model), "--text", "NASA", "--beam", "4")
+    assert refused.returncode == 2
+    [message] = refused.stderr.strip().splitlines()
+    assert "--beam" in message and "'logreg'" in message
+    assert "takes no generation option" in message
