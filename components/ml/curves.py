@@ -29,9 +29,11 @@ __all__ = [
     "LearningCurveSettings",
     "ValidationCurveSettings",
     "Verdict",
+    "curve_folds",
     "curve_problems",
     "diagnose",
     "learning_curves",
+    "run_curves",
     "validation_curves",
 ]
 
@@ -422,3 +424,61 @@ def _log_failures(scores: np.ndarray, what: str) -> None:
             failed,
             scores.size,
         )
+
+
+def curve_folds(
+    labels: Sequence[str],
+    settings: CurveSettings,
+    cv: Any | None,
+    seed: int,
+    *,
+    where: str,
+    dates: Sequence[Any] | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The folds of a task's curves over its training part's `labels`: those of the task's
+    `cv:` (a `CrossValidation`; `settings.folds` of them when given), else stratified
+    `settings.folds` (3) seeded with `seed`. A training part that cannot be folded is a
+    `ConfigError` naming `{where}.curves`."""
+    from components.ml.splits import CrossValidation, SplitError, cross_validation_folds
+    from pipeline.config import ConfigError
+
+    base = cv if cv is not None else CrossValidation(folds=3, seed=seed)
+    folds = base.model_copy(update={"folds": settings.folds or base.folds})
+    try:
+        return cross_validation_folds(list(labels), folds, dates=dates)
+    except SplitError as exc:
+        raise ConfigError(f"{where}.curves: the training part cannot be folded: {exc}") from None
+
+
+def run_curves(
+    estimator: Any,
+    X: Any,
+    y: Sequence[Any],
+    settings: CurveSettings,
+    folds: Sequence[tuple[np.ndarray, np.ndarray]],
+    *,
+    seed: int,
+    param_names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The curves `settings` asks for, of a scikit-learn compatible `estimator` on (X, y)
+    over `folds`: `{"folds", "documents", "learning", "validation"}` (each curve present
+    when asked for). `param_names` maps a task-level `validation.param` to the estimator's
+    own parameter (e.g. `C` -> `model__C` of a pipeline); the result names the task's."""
+    thresholds = {"min_train_score": settings.min_train_score, "max_gap": settings.max_gap}
+    result: dict[str, Any] = {"folds": len(folds), "documents": len(y)}
+    sizes = settings.learning_sizes()
+    if sizes is not None:
+        result["learning"] = learning_curves(
+            estimator, X, y, sizes=sizes, cv=folds, scoring=settings.scoring, seed=seed,
+            **thresholds,
+        )  # fmt: skip
+        logger.info("learning curve: %s", result["learning"]["verdict"]["kind"])
+    if settings.validation is not None:
+        param = settings.validation.param
+        result["validation"] = validation_curves(
+            estimator, X, y, param=(param_names or {}).get(param, param),
+            values=settings.validation.values, cv=folds, scoring=settings.scoring, **thresholds,
+        )  # fmt: skip
+        result["validation"]["param"] = param
+        logger.info("validation curve: best %s", result["validation"]["best"])
+    return result

@@ -4,8 +4,9 @@
 scores; `majority_baseline` scores the majority class of the training rows on the same
 test rows; `cross_validate` scores a pipeline per fold; `headline` is one row of the
 model comparison; `features_summary` describes the fitted feature steps; `write_outputs`
-writes metrics.json, predictions.jsonl, the confusion matrix and the task's report
-section (`write_section`).
+writes metrics.json, predictions.jsonl, the confusion matrix, the bias/variance curves and
+the task's report section (`write_section`). `curve_param_problems` and `tabular_curves`
+wire `curves:` (`components.ml.curves`) to the task's pipeline.
 """
 
 from __future__ import annotations
@@ -17,20 +18,63 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .task_data import require_two_classes
-from .task_outputs import scores, write_json, write_predictions
+from .task_outputs import plain, scores, write_json, write_predictions
 
 if TYPE_CHECKING:
     from components.ml.splits import CrossValidation
 
 __all__ = [
+    "CURVE_PARAMS",
     "cross_validate",
+    "curve_param_problems",
     "features_summary",
     "headline",
     "majority_baseline",
     "positive_scores",
+    "tabular_curves",
     "write_outputs",
     "write_section",
 ]
+
+#: per estimator, the task-level hyperparameters `curves.validation.param` may name and the
+#: pipeline step parameter each sets (histogram boosting calls its trees `max_iter`)
+CURVE_PARAMS: dict[str, dict[str, str]] = {
+    "logreg": {"C": "model__C"},
+    "random-forest": {"n_estimators": "model__n_estimators", "max_depth": "model__max_depth"},
+    "gradient-boosting": {
+        "n_estimators": "model__max_iter",
+        "max_depth": "model__max_depth",
+        "learning_rate": "model__learning_rate",
+    },
+}
+
+
+def curve_param_problems(params: Mapping[str, Any]) -> list[str]:
+    """Problems with `curves:` (`components.ml.curves.curve_problems`): a
+    `validation.param` must be one of the chosen estimator's hyperparameters
+    (`CURVE_PARAMS`, with a did-you-mean), its values valid for the task."""
+    from components.ml.curves import curve_problems
+    from pipeline.config import component_model
+
+    names = list(CURVE_PARAMS.get(params.get("estimator", "logreg"), {}))
+    model = component_model("task", "tabular")
+    return curve_problems(params.get("curves"), names, params_model=model)
+
+
+def tabular_curves(
+    task: Any, X: Any, y: np.ndarray, cv: CrossValidation | None, seed: int, where: str
+) -> dict[str, Any]:
+    """The curves `task.curves` asks for, of the task's unfitted pipeline (features,
+    sampler, model: cloned per fit, so resampling sees training folds only) on the
+    training part (X, y): folds of `cv` or stratified `curves.folds` (3), seeded `seed`."""
+    from components.ml.curves import CurveSettings, curve_folds, run_curves
+
+    settings = CurveSettings.model_validate(plain(task.curves))
+    folds = curve_folds(list(y), settings, cv, seed, where=where)
+    return run_curves(
+        task.make_pipeline(), X, y, settings, folds, seed=seed,
+        param_names=CURVE_PARAMS[task.estimator],
+    )  # fmt: skip
 
 
 def positive_scores(
@@ -145,9 +189,11 @@ def write_outputs(
     classes: list[str],
 ) -> None:
     """metrics.json, predictions.jsonl (every row), the confusion matrix and the section."""
+    from components.ml.curve_plots import write_curves
     from components.ml.plots import confusion_png
 
     write_json(staging / "metrics.json", metrics)
+    write_curves(staging, metrics.get("curves"), f"tabular {metrics['estimator']}")
     write_predictions(staging / "predictions.jsonl", ids, labels, proba, classes, list(parts))
     if metrics["test"]:
         test = metrics["test"]
@@ -157,6 +203,7 @@ def write_outputs(
 
 def write_section(staging: Path, metrics: Mapping[str, Any], name: str) -> None:
     """The report section: rows and classes, the comparison table, CV, the matrix."""
+    from components.ml.curve_plots import curve_blocks
     from pipeline.report_sections import (
         image_block,
         metrics_block,
@@ -205,6 +252,7 @@ def write_section(staging: Path, metrics: Mapping[str, Any], name: str) -> None:
         blocks.append(metrics_block("Outliers found in the training rows", outliers))
     if metrics["test"]:
         blocks.append(image_block("Confusion matrix (test)", "confusion_matrix.png"))
+    blocks += curve_blocks(metrics.get("curves"))
     model = metrics["estimator"] + (
         "" if metrics["imbalance"] == "none" else f", {metrics['imbalance']}"
     )

@@ -24,6 +24,8 @@ from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 
+from components.ml.curve_plots import CURVE_FILES
+from components.ml.curves import CurveSettings
 from components.ml.splits import (
     CrossValidation,
     HoldoutSettings,
@@ -40,10 +42,12 @@ from pipeline.registry import parameters, register
 
 from .tabular_report import (
     cross_validate,
+    curve_param_problems,
     features_summary,
     headline,
     majority_baseline,
     positive_scores,
+    tabular_curves,
     write_outputs,
 )
 from .task_data import require_two_classes
@@ -56,7 +60,7 @@ logger = logging.getLogger(__name__)
 Estimator = Literal["logreg", "random-forest", "gradient-boosting"]
 Imbalance = Literal["none", "class_weight", "oversample", "undersample", "smote"]
 MODEL_FILE = "model.skops"
-OUTPUTS = ("metrics.json", "predictions.jsonl", "confusion_matrix.png", "report.json")
+OUTPUTS = ("metrics.json", "predictions.jsonl", "confusion_matrix.png", "report.json", *CURVE_FILES)
 # The types a saved tabular model may hold beyond skops' default trusted set: our feature
 # steps and imbalanced-learn's pipeline and samplers. Loading refuses anything else.
 TRUSTED_TYPES = [
@@ -91,7 +95,9 @@ class TabularTask:
     training rows only); `positive`: the class whose ROC AUC and average precision are
     reported (default: the rarest); `split`, `cv`, `seed` as in the text classifiers;
     `threads`: the BLAS/OpenMP threads of fitting and predicting (0: the libraries' own
-    default, one per core, which on a busy machine made gradient boosting 20 times slower).
+    default, one per core, which on a busy machine made gradient boosting 20 times slower);
+    `curves`: learning / validation curves of the pipeline on the training part with a
+    bias/variance verdict (`validation.param`: C, n_estimators, max_depth, learning_rate).
     """
 
     model: ClassVar[str] = "tabular"
@@ -118,6 +124,7 @@ class TabularTask:
         cv: CrossValidation | None = None,
         seed: int = 1,
         threads: int = 1,
+        curves: CurveSettings | None = None,
     ):
         self.label = label
         self.features = features
@@ -132,11 +139,13 @@ class TabularTask:
         self.cv = cv
         self.seed = seed
         self.threads = threads
+        self.curves = curves
 
     @classmethod
     def check_params(cls, params: Mapping[str, Any]) -> list[str]:
-        """Cheap checks: the `features` setting, the split and folds, positive numbers."""
+        """Cheap checks: the `features` setting, the split and folds, positive numbers, curves."""
         problems = features_problems(params.get("features"), "features")
+        problems += curve_param_problems(params)
         problems += split_problems(plain(params.get("split")))
         problems += cv_problems(plain(params.get("cv")))
         if params.get("C", 1.0) <= 0:
@@ -253,6 +262,8 @@ class TabularTask:
             metrics["baseline"] = majority_baseline(y_train, y_test, self.classes_, positive)
             compared["majority class (baseline)"] = metrics["baseline"]
             metrics["comparison"] = [headline(name, s, positive) for name, s in compared.items()]
+        if self.curves is not None:
+            metrics["curves"] = tabular_curves(self, X_train, y_train, cv, split.seed, where)
         if folds is not None and cv is not None:
             fit = partial(self._fitted, self.imbalance, where=where)
             metrics["cv"] = cross_validate(
