@@ -19,8 +19,6 @@ from pipeline.predict import ModelFolder, predict_items, text_documents
 from tests.test_cli import nlp
 
 ROOT = Path(__file__).resolve().parents[1]
-#: one worker runs this module, so its module-scoped fixture is built once, not per worker
-pytestmark = pytest.mark.xdist_group("cli-predict-model")
 
 
 @pytest.fixture(scope="module")

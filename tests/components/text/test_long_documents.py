@@ -18,8 +18,6 @@ from pipeline import Pipeline
 
 ROOT = Path(__file__).resolve().parents[3]
 SMALL = 120_000  # characters: two pieces of at most 100,000
-#: one worker runs this module, so its module-scoped fixture is built once, not per worker
-pytestmark = pytest.mark.xdist_group("long-documents")
 
 # A child process: one long one-line document of Lee articles through tokenize, sentences,
 # pos and ner; prints its peak RSS and the first article's annotations.
@@ -74,16 +72,13 @@ def _children(sizes: list[int]) -> dict[int, dict]:
     return runs
 
 
-@pytest.fixture(scope="module")
-def long_runs() -> dict[int, dict]:
-    return _children([SMALL, 2 * SMALL])
-
-
 @pytest.mark.slow
-def test_a_long_one_line_document_annotates_its_first_article_as_the_article_alone(
-    long_runs, lee_texts
+def test_a_long_document_annotates_its_first_article_alone_in_memory_that_follows_the_piece(
+    lee_texts,
 ):
-    run = long_runs[SMALL]
+    """One pair of child processes (two and three pieces) for both checks: the costly part."""
+    runs = _children([SMALL, 2 * SMALL])
+    run = runs[SMALL]
     assert run["chars"] == SMALL
     alone = Pipeline([Tokenize(), Sentences(), PartOfSpeech(), NamedEntities()])(lee_texts[0])
     tokens = alone.tokens
@@ -97,10 +92,7 @@ def test_a_long_one_line_document_annotates_its_first_article_as_the_article_alo
     assert [t for t in run["tokens"] if t[0] < cutoff] == [t for t in expected if t[0] < cutoff]
     assert [e for e in run["entities"] if e[1] <= cutoff] == [e for e in entities if e[1] <= cutoff]
 
-
-@pytest.mark.slow
-def test_peak_memory_of_a_long_document_follows_the_piece_not_the_document(long_runs):
-    small, large = long_runs[SMALL], long_runs[2 * SMALL]
+    small, large = runs[SMALL], runs[2 * SMALL]
     # before pieces were compacted and made one at a time, each 100,000 characters kept
     # about 80 MB until the document was done (1 MB: 1.5 GB); now twice the text (three
     # pieces against two) adds little
