@@ -85,6 +85,8 @@ def move_into(staging: Path, folder: Path) -> None:
 def write_report(staging: Path, name: str, metrics: dict[str, Any]) -> None:
     """The task's report section: scores beside the baseline, the split, the layers, the
     confusion matrix and the learning curve."""
+    from components.ml.curve_plots import curve_blocks
+
     test = metrics["test"]
     sizes = metrics["split"]["sizes"]
     settings = metrics["split"]["settings"]
@@ -122,6 +124,7 @@ def write_report(staging: Path, name: str, metrics: dict[str, Any]) -> None:
     if test:
         blocks.append(image_block("Confusion matrix (test)", "confusion_matrix.png"))
     blocks.append(image_block("Learning curve", "learning_curve.png"))
+    blocks += curve_blocks(metrics.get("curves"))
     write_section(staging, f"Image CNN: {name}", blocks, order=60)
 
 
@@ -167,7 +170,8 @@ def write_outputs(
     monitor: str,
 ) -> None:
     """`metrics.json`, `predictions.jsonl`, `confusion_matrix.png` (with a test part),
-    `learning_curve.png` and `report.json`, through a staging folder beside `folder`."""
+    `learning_curve.png`, the bias/variance curves (with `curves:`) and `report.json`, through a staging folder beside `folder`."""
+    from components.ml.curve_plots import write_curves
     from components.ml.plots import confusion_png
     from components.models.training import plot_learning_curve
 
@@ -181,6 +185,7 @@ def write_outputs(
             matrix = metrics["test"]["confusion_matrix"]
             confusion_png(matrix, classes, staging / "confusion_matrix.png")
         plot_learning_curve(history, staging / "learning_curve.png", monitor=monitor)
+        write_curves(staging, metrics.get("curves"), "image-cnn")
         write_report(staging, folder.name, metrics)
         move_into(staging, folder)
     finally:

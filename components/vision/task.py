@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 
+from components.ml.curves import CurveSettings
 from components.ml.splits import HoldoutSettings, SplitError, holdout_split, split_problems
 from pipeline.config import ConfigError
 from pipeline.document import Document
@@ -74,7 +75,9 @@ class ImageCnnTask:
     `schedule`, `warmup_epochs`, early stopping on `monitor` after `patience` epochs (best
     weights kept), `device` (auto|cpu|cuda), `threads` (CPU threads, default 1), `seed`.
     `baseline`: also fit scikit-learn's logistic regression on the raw pixels of the same
-    training part and report its test accuracy beside the CNN's.
+    training part and report its test accuracy beside the CNN's. `curves`: learning /
+    validation curves with a bias/variance verdict (`components.vision.curves`; each point
+    is a full training from scratch: costly).
     """
 
     model: ClassVar[str] = "image-cnn"
@@ -104,6 +107,7 @@ class ImageCnnTask:
         threads: int = 1,
         baseline: bool = True,
         seed: int = 1,
+        curves: CurveSettings | None = None,
     ):
         self.label = label
         self.pixels = pixels
@@ -126,12 +130,19 @@ class ImageCnnTask:
         self.threads = threads
         self.baseline = baseline
         self.seed = seed
+        self.curves = curves
 
     @classmethod
     def check_params(cls, params: Mapping[str, Any]) -> list[str]:
         """Cheap checks of validated parameters (no torch): sizes and fractions in range.
         The layer sizes are checked by `fit`, before it reads or trains anything."""
-        return [*settings_problems(params), *split_problems(params.get("split"))]
+        from .curves import image_curve_problems
+
+        return [
+            *settings_problems(params),
+            *split_problems(params.get("split")),
+            *image_curve_problems(params.get("curves")),
+        ]
 
     def get_params(self) -> dict[str, Any]:
         """The constructor parameters, JSON-ready (settings as plain mappings)."""
@@ -179,9 +190,8 @@ class ImageCnnTask:
         blocks: list[BlockSettings],
         augment: AugmentSettings | None,
     ) -> Self:
-        from components.models.training import Trainer, seed_everything
+        from components.models.training import seed_everything
 
-        from .augment import ImageBatcher
         from .shapes import plan_network, summary_rows
 
         data, self.columns_ = collect_images(corpus, pixels=pixels, label=self.label, where=where)
@@ -216,36 +226,14 @@ class ImageCnnTask:
             self.transfer_ = copy_conv_blocks(
                 self.network_, source[0], freeze=source[1], where=where
             )
-        train = ImageBatcher(
-            data.images[holdout.train], y[holdout.train], batch_size=self.batch_size,
-            shuffle=True, augment=augment, seed=self.seed,
-        )  # fmt: skip
-        val = None
-        if len(holdout.validation):
-            val = ImageBatcher(
-                data.images[holdout.validation], y[holdout.validation],
-                batch_size=256, shuffle=False,
-            )  # fmt: skip
-        trainer = Trainer(
-            epochs=self.epochs,
-            optimizer=self.optimizer,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            schedule=self.schedule,
-            warmup_epochs=self.warmup_epochs,
-            monitor=self.monitor,
-            patience=self.patience,
-            device=self.device,
-            seed=None,  # seeded above, before the network's initialisation
-        )
         workdir = folder / TRAINING_FOLDER
         workdir.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        history = trainer.fit(
-            self.network_, train, val, workdir=workdir, key=self._fit_key(data, holdout.train)
-        )
+        trainer, history = self._train(
+            data.images, y, holdout.train, holdout.validation, augment, workdir,
+            self._fit_key(data, holdout.train),
+        )  # fmt: skip
         seconds = time.perf_counter() - t0
-        self.device_ = trainer.device_
         proba = self._proba(data.images)
         scores = {
             "test": split_scores(data.labels, proba, holdout.test, self.classes_),
@@ -278,7 +266,14 @@ class ImageCnnTask:
             "device": str(self.device_),
             "history": [{k: v for k, v in h.items() if k != "grad_norms"} for h in history],
         }
-        monitor = trainer.monitor if val is not None else "train_loss"
+        if self.curves is not None:
+            from .curves import image_curves
+
+            train_labels = [data.labels[i] for i in holdout.train]
+            metrics["curves"] = image_curves(
+                self, data.images[holdout.train], train_labels, split.seed, where
+            )
+        monitor = trainer.monitor if len(holdout.validation) else "train_loss"
         parts = np.full(len(data), "train", dtype=object)
         parts[holdout.validation], parts[holdout.test] = "validation", "test"
         write_outputs(folder, metrics, data, proba, self.classes_, list(parts), history, monitor)
@@ -288,6 +283,39 @@ class ImageCnnTask:
             folder.name, metrics["accuracy"], len(holdout.test), seconds,
         )  # fmt: skip
         return self
+
+    def _train(
+        self,
+        images: np.ndarray,
+        y: np.ndarray,
+        train: np.ndarray,
+        validation: np.ndarray,
+        augment: AugmentSettings | None,
+        workdir: Path,
+        key: str,
+    ) -> tuple[Any, list[dict[str, Any]]]:
+        """Train `network_` (built and seeded by the caller) on `images[train]`, early stopping
+        on `images[validation]` (on the training loss when empty); returns (trainer, history)."""
+        from components.models.training import Trainer
+
+        from .augment import ImageBatcher
+
+        batches = ImageBatcher(
+            images[train], y[train], batch_size=self.batch_size, shuffle=True, augment=augment,
+            seed=self.seed,
+        )  # fmt: skip
+        val = None
+        if len(validation):
+            val = ImageBatcher(images[validation], y[validation], batch_size=256, shuffle=False)
+        trainer = Trainer(
+            epochs=self.epochs, optimizer=self.optimizer, lr=self.lr,
+            weight_decay=self.weight_decay, schedule=self.schedule,
+            warmup_epochs=self.warmup_epochs, monitor=self.monitor, patience=self.patience,
+            device=self.device, seed=None,  # seeded before the network's initialisation
+        )  # fmt: skip
+        history = trainer.fit(self.network_, batches, val, workdir=workdir, key=key)
+        self.device_ = trainer.device_
+        return trainer, history
 
     def _network(self, blocks: list[BlockSettings], rows: list[Any]) -> Any:
         from .network import ImageCnn
