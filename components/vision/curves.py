@@ -31,12 +31,6 @@ from .pixels import natural_key
 __all__ = ["CURVE_PARAMS", "ImageCnnEstimator", "image_curve_problems", "image_curves"]
 
 
-def _task_class() -> type:
-    from .task import ImageCnnTask
-
-    return ImageCnnTask
-
-
 #: the task parameters a curve fit takes (and a validation curve may vary); not the data,
 #: output or transfer settings
 CURVE_PARAMS = (
@@ -48,23 +42,28 @@ CURVE_PARAMS = (
 class ImageCnnEstimator(ClassifierMixin, BaseEstimator):
     """The image-cnn network as a scikit-learn classifier over pixel arrays.
 
-    Keywords are `ImageCnnTask` training parameters (blocks, dense, dropout, epochs, lr,
+    `task_class`: `ImageCnnTask` (given, so this module never imports the task's); the
+    keywords are its training parameters (blocks, dense, dropout, epochs, lr,
     ...; `CURVE_PARAMS` plus device and threads), read and changed by `get_params` /
     `set_params`. Each `fit` builds a fresh seeded network and trains it in a temporary
     folder (removed afterwards), without a validation part.
     """
 
-    def __init__(self, **params: Any):
+    def __init__(self, task_class: type, **params: Any):
+        self.task_class = task_class
         self.params = params
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The training parameters, flat."""
-        return dict(self.params)
+        """The task class and the training parameters, flat."""
+        return {"task_class": self.task_class, **self.params}
 
     def set_params(self, **params: Any) -> Self:
         """Change parameters; a name the task does not take for a fit is a `ValueError`."""
         known = (*CURVE_PARAMS, "device", "threads")
         for name, value in params.items():
+            if name == "task_class":
+                self.task_class = value
+                continue
             if name not in known:
                 raise ValueError(
                     f"{name!r} is not a training parameter of image-cnn (they are: "
@@ -83,7 +82,7 @@ class ImageCnnEstimator(ClassifierMixin, BaseEstimator):
 
         from .shapes import plan_network
 
-        task = _task_class()(**self.params, baseline=False)
+        task = self.task_class(**self.params, baseline=False)
         _, blocks, augment = task._settings()
         images = np.asarray(X, dtype=np.float32)
         labels = [str(v) for v in y]
@@ -139,5 +138,5 @@ def image_curves(
     settings = CurveSettings.model_validate(plain(task.curves))
     folds = curve_folds(list(labels), settings, None, seed, where=where)
     params = {name: getattr(task, name) for name in CURVE_PARAMS}
-    estimator = ImageCnnEstimator(**params, device=task.device, threads=task.threads)
+    estimator = ImageCnnEstimator(type(task), **params, device=task.device, threads=task.threads)
     return run_curves(estimator, images, list(labels), settings, folds, seed=seed)

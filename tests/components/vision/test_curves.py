@@ -43,7 +43,7 @@ def test_curves_are_written_with_a_verdict_each(tmp_path):
 def test_the_estimator_clones_and_refuses_unknown_parameters():
     from sklearn.base import clone
 
-    estimator = ImageCnnEstimator(epochs=1, dense=(8,), blocks=({"filters": 4},))
+    estimator = ImageCnnEstimator(ImageCnnTask, epochs=1, dense=(8,), blocks=({"filters": 4},))
     copy = clone(estimator).set_params(epochs=3)
     assert copy.get_params()["epochs"] == 3 and estimator.get_params()["epochs"] == 1
     with pytest.raises(ValueError, match="'pixels' is not a training parameter"):
