@@ -49,16 +49,28 @@ CURVE_PARAMS: dict[str, dict[str, str]] = {
 }
 
 
-def curve_param_problems(params: Mapping[str, Any]) -> list[str]:
+def curve_param_problems(
+    params: Mapping[str, Any], check: Callable[[Mapping[str, Any]], list[str]]
+) -> list[str]:
     """Problems with `curves:` (`components.ml.curves.curve_problems`): a
     `validation.param` must be one of the chosen estimator's hyperparameters
-    (`CURVE_PARAMS`, with a did-you-mean), its values valid for the task."""
-    from components.ml.curves import curve_problems
+    (`CURVE_PARAMS`, with a did-you-mean), each of its values one the task's `check`
+    (its `check_params`) accepts for that parameter (C > 0, max_depth >= 1, ...)."""
+    from components.ml.curves import CurveSettings, curve_problems
     from pipeline.config import component_model
 
     names = list(CURVE_PARAMS.get(params.get("estimator", "logreg"), {}))
     model = component_model("task", "tabular")
-    return curve_problems(params.get("curves"), names, params_model=model)
+    problems = curve_problems(params.get("curves"), names, params_model=model)
+    if problems or params.get("curves") is None:
+        return problems
+    validation = CurveSettings.model_validate(params["curves"]).validation
+    for i, value in enumerate(validation.values if validation is not None else []):
+        own = {**params, "curves": None, validation.param: value}
+        for line in check(own):
+            if line.startswith(f"{validation.param}:"):
+                problems.append(f"curves.validation.values[{i}]: {line}")
+    return problems
 
 
 def tabular_curves(

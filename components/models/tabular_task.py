@@ -145,7 +145,7 @@ class TabularTask:
     def check_params(cls, params: Mapping[str, Any]) -> list[str]:
         """Cheap checks: the `features` setting, the split and folds, positive numbers, curves."""
         problems = features_problems(params.get("features"), "features")
-        problems += curve_param_problems(params)
+        problems += curve_param_problems(params, cls.check_params)
         problems += split_problems(plain(params.get("split")))
         problems += cv_problems(plain(params.get("cv")))
         if params.get("C", 1.0) <= 0:

@@ -81,6 +81,9 @@ def test_a_parameter_the_estimator_lacks_is_a_config_error(tmp_path, churn_docs)
     ):
         TabularTask(features=FEATURES, curves=bad).fit(churn_docs, folder)
     assert list(folder.iterdir()) == []  # nothing written
+    negative = {"validation": {"param": "C", "values": [0.1, -1.0]}}
+    with pytest.raises(ConfigError, match=r"tasks\.t\.curves\.validation\.values\[1\]: C: -1\.0"):
+        TabularTask(features=FEATURES, curves=negative).fit(churn_docs, folder)
     forest = {"validation": {"param": "learning_rate", "values": [0.1]}}
     with pytest.raises(ConfigError, match=r"tasks\.t\.curves\.validation\.param: 'learning_rate'"):
         resolve_config(  # `nlp validate` finds it before any data is read
