@@ -105,45 +105,18 @@ def task_curves(
     task's `cv:` (`curves.folds` of them when given), else stratified `curves.folds` (3),
     seeded with the split's seed; `folder`: the task folder (errors name its key). Returns `{"folds", "documents", "learning", "validation"}`
     (each curve present when asked for; see `components.ml.curves`)."""
-    from components.ml.curves import CurveSettings, learning_curves, validation_curves
-    from components.ml.splits import (
-        CrossValidation,
-        SplitError,
-        cross_validation_folds,
-        parse_dates,
-    )
-    from pipeline.config import ConfigError
+    from components.ml.curves import CurveSettings, curve_folds, run_curves
+    from components.ml.splits import parse_dates
 
     where, run_dir = f"tasks.{folder.name}", run_folder(folder)
     params = task.get_params()
     settings = CurveSettings.model_validate(params["curves"])
-    base = cv if cv is not None else CrossValidation(folds=3, seed=split_seed)
-    folds_settings = base.model_copy(update={"folds": settings.folds or base.folds})
-    try:
-        dates = None
-        if folds_settings.resolved_method() == "time":
-            dates = parse_dates(train.dates, train.ids, folds_settings.date_field or "")
-        folds = cross_validation_folds(train.labels, folds_settings, dates=dates)
-    except SplitError as exc:
-        raise ConfigError(f"{where}.curves: the training part cannot be folded: {exc}") from None
+    dates = None
+    if cv is not None and cv.resolved_method() == "time":
+        dates = parse_dates(train.dates, train.ids, cv.date_field or "")
+    folds = curve_folds(train.labels, settings, cv, split_seed, where=where, dates=dates)
     own = {name: params[name] for name in task.estimator_parameter_names()}
     estimator = SklearnTextEstimator(
         task.estimator_class(), run_dir=run_dir, fit_seed=task.seed, **own
     )
-    thresholds = {"min_train_score": settings.min_train_score, "max_gap": settings.max_gap}
-    tokens, labels = train.tokens, train.labels
-    result: dict[str, Any] = {"folds": len(folds), "documents": len(labels)}
-    sizes = settings.learning_sizes()
-    if sizes is not None:
-        result["learning"] = learning_curves(
-            estimator, tokens, labels, sizes=sizes, cv=folds, scoring=settings.scoring,
-            seed=split_seed, **thresholds,
-        )  # fmt: skip
-        logger.info("learning curve: %s", result["learning"]["verdict"]["kind"])
-    if settings.validation is not None:
-        result["validation"] = validation_curves(
-            estimator, tokens, labels, param=settings.validation.param,
-            values=settings.validation.values, cv=folds, scoring=settings.scoring, **thresholds,
-        )  # fmt: skip
-        logger.info("validation curve: best %s", result["validation"]["best"])
-    return result
+    return run_curves(estimator, train.tokens, train.labels, settings, folds, seed=split_seed)
