@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 from pipeline.config import ConfigError
 from pipeline.document import Document
 
+from .date_parts import DATE_PARTS
+
 if TYPE_CHECKING:
     import pandas as pd
     from sklearn.compose import ColumnTransformer
@@ -65,18 +67,6 @@ SCALERS = ("standard", "minmax", "robust", "none")
 ENCODERS = ("onehot", "ordinal")
 OUTLIER_METHODS = ("zscore", "iqr")
 OUTLIER_TREATMENTS = ("clip", "flag")
-DATE_PARTS = (
-    "year",
-    "quarter",
-    "month",
-    "day",
-    "dayofweek",
-    "dayofyear",
-    "weekofyear",
-    "hour",
-    "minute",
-    "is_weekend",
-)
 DEFAULTS: dict[str, Any] = {
     "numbers": "auto",
     "categories": "auto",

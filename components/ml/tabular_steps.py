@@ -17,6 +17,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .date_parts import DATE_PARTS
+
 __all__ = [
     "DATE_PARTS",
     "ColumnsOfKind",
@@ -26,18 +28,6 @@ __all__ = [
     "make_sampler",
 ]
 
-DATE_PARTS: tuple[str, ...] = (
-    "year",
-    "quarter",
-    "month",
-    "day",
-    "dayofweek",
-    "dayofyear",
-    "weekofyear",
-    "hour",
-    "minute",
-    "is_weekend",
-)
 # An object column whose values average more characters than this, mostly with spaces,
 # is free text: `auto` leaves it out of the categories (one-hot over unique texts is noise).
 TEXT_MEAN_CHARS = 40
