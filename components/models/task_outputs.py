@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from components.ml.predictions import prediction, write_predictions
+
 __all__ = [
     "MODEL_FOLDER",
     "PIPELINE_FILE",
@@ -83,29 +85,6 @@ def write_json(path: Path, data: Any) -> None:
     """Write `data` as indented JSON (parents created)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-
-
-def prediction(row: np.ndarray, classes: Sequence[str]) -> dict[str, Any]:
-    """One prediction: the most probable class and every class's probability."""
-    return {
-        "label": classes[int(np.argmax(row))],
-        "probabilities": {c: float(p) for c, p in zip(classes, row, strict=True)},
-    }
-
-
-def write_predictions(
-    path: Path,
-    ids: Sequence[str],
-    labels: Sequence[str],
-    proba: np.ndarray,
-    classes: Sequence[str],
-    parts: Sequence[str],
-) -> None:
-    """`predictions.jsonl`: per document `{"id", "label", "probabilities", "split", "true"}`."""
-    with path.open("w", encoding="utf-8") as fh:
-        for doc_id, true, row, part in zip(ids, labels, proba, parts, strict=True):
-            line = {"id": doc_id, **prediction(row, classes), "split": str(part), "true": true}
-            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
 def scores(labels: Sequence[str], proba: np.ndarray, classes: Sequence[str]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from components.ml.predictions import prediction, write_predictions
 from pipeline.report_sections import (
     image_block,
     metrics_block,
@@ -48,29 +49,6 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
     return str(value)
-
-
-def prediction(row: np.ndarray, classes: Sequence[str]) -> dict[str, Any]:
-    """The most probable class and every class's probability."""
-    return {
-        "label": classes[int(np.argmax(row))],
-        "probabilities": {c: round(float(p), 6) for c, p in zip(classes, row, strict=True)},
-    }
-
-
-def write_predictions(
-    path: Path,
-    ids: Sequence[str],
-    labels: Sequence[str],
-    proba: np.ndarray,
-    classes: Sequence[str],
-    parts: Sequence[str],
-) -> None:
-    """`predictions.jsonl`: per image `{"id", "label", "probabilities", "split", "true"}`."""
-    with path.open("w", encoding="utf-8") as fh:
-        for doc_id, true, row, part in zip(ids, labels, proba, parts, strict=True):
-            line = {"id": doc_id, **prediction(row, classes), "split": part, "true": true}
-            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
 def move_into(staging: Path, folder: Path) -> None:
