@@ -12,6 +12,13 @@ SHARED_DATA = Path(
 )
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than there are cores. Many tests wait on a process they
+    started (`nlp run`, a killed run, a server) while it computes; the extra worker keeps the
+    cores busy meanwhile (on 2 cores: 7 min 48 s with 3 workers against 9 min 37 s with 2)."""
+    return (os.cpu_count() or 1) + 1
+
+
 @pytest.fixture(scope="session")
 def lee_texts() -> list[str]:
     """The 300 ABC news articles of gensim's `lee_background.cor`, one string each."""
