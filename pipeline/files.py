@@ -108,3 +108,13 @@ def scratch_folder(run_dir: Path | None, prefix: str) -> tempfile.TemporaryDirec
         return tempfile.TemporaryDirectory(prefix=f"{prefix}-")
     Path(run_dir).mkdir(parents=True, exist_ok=True)
     return tempfile.TemporaryDirectory(prefix=f".{prefix}-", suffix=".tmp", dir=run_dir)
+
+
+def move_files(staging: Path, folder: Path) -> None:
+    """Move every file under `staging` to the same place under `folder` (created), replacing
+    files of the same name: how a task's staged outputs take their place in its folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in sorted(p for p in staging.rglob("*") if p.is_file()):
+        target = folder / source.relative_to(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)

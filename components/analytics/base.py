@@ -18,7 +18,6 @@ computes over the run's documents rather than training on labels. Subclasses:
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any, ClassVar, Self
 from pipeline import registry
 from pipeline.config import ConfigError
 from pipeline.document import Document, content_id
+from pipeline.files import move_files
 
 from ..represent.tokens import Field, RepresentError, token_stream
 
@@ -36,6 +36,7 @@ __all__ = [
     "TASK_FILE",
     "document_tokens",
     "run_folder",
+    "staged_key",
     "write_json",
 ]
 
@@ -100,7 +101,7 @@ class AnalyticsTask:
         staging.mkdir(parents=True)
         try:
             self._fit(corpus, staging, run_folder(folder))
-            _move_into(staging, folder)
+            move_files(staging, folder)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return self
@@ -177,10 +178,7 @@ def run_folder(task_folder: Path) -> Path | None:
     return None
 
 
-def _move_into(staging: Path, folder: Path) -> None:
-    """Move every file of `staging` into `folder`, replacing files of the same name."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for source in sorted(p for p in staging.rglob("*") if p.is_file()):
-        target = folder / source.relative_to(staging)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
+def staged_key(staging: Path) -> str:
+    """`tasks.NAME`, the config key of the task whose staging folder is `staging`
+    (`.NAME.staging`, made by `AnalyticsTask.fit`): the prefix of its error messages."""
+    return f"tasks.{staging.name.removeprefix('.').removesuffix('.staging')}"

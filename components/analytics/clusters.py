@@ -33,7 +33,7 @@ from pipeline.report_sections import write_section
 from ..ml import clustering as cl
 from ..ml.cluster_plots import cluster_name, report_blocks
 from ..represent.tokens import Field
-from .base import AnalyticsTask, JsonLines, write_json
+from .base import AnalyticsTask, JsonLines, staged_key, write_json
 from .cluster_features import ClusterData, ClusterFeatures, Features
 
 __all__ = ["AgglomerativeClusters", "ClusterTask", "DbscanClusters", "KMeansClusters"]
@@ -77,7 +77,7 @@ class ClusterTask(AnalyticsTask):
     # -- fitting --------------------------------------------------------------------------
 
     def _fit(self, corpus: Iterable[Document], staging: Path, run_dir: Path | None) -> None:
-        where = f"tasks.{staging.name.removeprefix('.').removesuffix('.staging')}"
+        where = staged_key(staging)
         problems = self.check_params(self.get_params())
         if problems:
             raise ConfigError.of([ConfigError(f"{where}.{p}") for p in problems])

@@ -43,7 +43,7 @@ from pipeline.document import Document
 from pipeline.registry import register
 
 from ..represent.tokens import Field as TokenField
-from .base import AnalyticsTask, JsonLines, document_tokens, write_json
+from .base import AnalyticsTask, JsonLines, document_tokens, staged_key, write_json
 
 __all__ = ["Keywords"]
 
@@ -233,7 +233,7 @@ class Keywords(AnalyticsTask):
     # -- the corpus --------------------------------------------------------------------------
 
     def _fit(self, corpus: Iterable[Document], staging: Path, run_dir: Path | None) -> None:
-        where = f"tasks.{staging.name.removeprefix('.').removesuffix('.staging')}"
+        where = staged_key(staging)
         if self.algorithm == "tfidf":
             self._count_documents(corpus, where)
         phrases: dict[str, list[Any]] = {}  # key: [phrase as first seen, documents, score]

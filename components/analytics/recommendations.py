@@ -27,7 +27,7 @@ from pipeline.config import ConfigError
 from pipeline.document import Document
 from pipeline.registry import register
 
-from .base import AnalyticsTask, JsonLines, write_json
+from .base import AnalyticsTask, JsonLines, staged_key, write_json
 from .recommendation_data import HybridSettings, Ratings, RatingSplit, read_ratings
 from .recommendation_outputs import report_blocks, rmse_png, weight_png
 
@@ -151,7 +151,7 @@ class MatrixFactorizationTask(AnalyticsTask):
         from ..ml.recommend import split_ratings
         from ..ml.recommend_metrics import evaluate_split
 
-        where = f"tasks.{staging.name.removeprefix('.').removesuffix('.staging')}"
+        where = staged_key(staging)
         problems = self.check_params(self.get_params())
         if problems:
             raise ConfigError.of([ConfigError(f"{where}.{p}") for p in problems])

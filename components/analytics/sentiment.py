@@ -29,7 +29,7 @@ from pipeline.document import Document
 from pipeline.registry import register
 
 from ..ml.dates import Period, period_start, read_date
-from .base import AnalyticsTask, JsonLines, write_json
+from .base import AnalyticsTask, JsonLines, staged_key, write_json
 
 __all__ = ["LABELS", "VaderSentiment", "sentiment_label"]
 
@@ -156,7 +156,7 @@ class VaderSentiment(AnalyticsTask):
     # -- the corpus --------------------------------------------------------------------------
 
     def _fit(self, corpus: Iterable[Document], staging: Path, run_dir: Path | None) -> None:
-        where = f"tasks.{_task_name(staging)}"
+        where = staged_key(staging)
         topic_of = _read_topics(run_dir, self.topics, where) if self.topics else None
         overall, sentence_tally = _Tally(), _Tally()
         by_source: defaultdict[str, _Tally] = defaultdict(_Tally)
@@ -325,11 +325,6 @@ def _entity_rows(
         }
         for key in ranked
     ]
-
-
-def _task_name(staging: Path) -> str:
-    """The task's name from its staging folder `.NAME.staging` (see `AnalyticsTask.fit`)."""
-    return staging.name.removeprefix(".").removesuffix(".staging")
 
 
 def _name(value: Any) -> str:

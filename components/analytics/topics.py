@@ -35,7 +35,7 @@ from pipeline.registry import register
 
 from ..ml.dates import Period
 from ..represent.tokens import Field
-from .base import AnalyticsTask, JsonLines, document_tokens, write_json
+from .base import AnalyticsTask, JsonLines, document_tokens, staged_key, write_json
 from .topic_corpus import (
     NO_TERMS,
     NO_TOKENS,
@@ -106,7 +106,7 @@ class TopicTask(AnalyticsTask):
     # -- fitting -----------------------------------------------------------------------------
 
     def _fit(self, corpus: Iterable[Document], staging: Path, run_dir: Path | None) -> None:
-        where = f"tasks.{staging.name.removeprefix('.').removesuffix('.staging')}"
+        where = staged_key(staging)
         problems = self.check_params(self.get_params())
         if problems:
             raise ConfigError.of([ConfigError(f"{where}.{p}") for p in problems])

@@ -1,14 +1,13 @@
 """What the image-cnn task writes: JSON files, predictions, plots and its report section.
 
 Kept apart from `task.py` so the task reads as the steps it takes. Everything goes into a
-staging folder first and is moved into the task folder at the end (`move_into`), so a fit
+staging folder first and is moved into the task folder at the end (`pipeline.files.move_files`), so a fit
 that fails part way leaves the previous results whole.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from components.ml.predictions import prediction, write_predictions
+from pipeline.files import move_files
 from pipeline.report_sections import (
     image_block,
     metrics_block,
@@ -28,7 +28,6 @@ from pipeline.report_sections import (
 )
 
 __all__ = [
-    "move_into",
     "pixel_baseline",
     "prediction",
     "split_scores",
@@ -49,15 +48,6 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
     return str(value)
-
-
-def move_into(staging: Path, folder: Path) -> None:
-    """Move every file under `staging` to the same place under `folder`, replacing files."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for source in sorted(p for p in staging.rglob("*") if p.is_file()):
-        target = folder / source.relative_to(staging)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
 
 
 def write_report(staging: Path, name: str, metrics: dict[str, Any]) -> None:
@@ -165,6 +155,6 @@ def write_outputs(
         plot_learning_curve(history, staging / "learning_curve.png", monitor=monitor)
         write_curves(staging, metrics.get("curves"), "image-cnn")
         write_report(staging, folder.name, metrics)
-        move_into(staging, folder)
+        move_files(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
